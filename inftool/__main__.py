@@ -1,0 +1,3 @@
+from inftool.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""Where the BFCL v4 data comes from: the `bfcl-eval` package's data files, without its dependencies.
+
+`bfcl-eval` pins heavy dependencies (numpy 1.26, SDKs of a dozen providers) that we do not want
+to force on users, so inftool never installs it as a dependency. The data is looked up, in order:
+
+1. ``$INFTOOL_BFCL_DATA``: a directory holding ``BFCL_v4_*.json`` (and ``possible_answer/``), or a
+   bfcl-eval wheel file;
+2. an installed ``bfcl_eval`` package (e.g. ``pip install --no-deps bfcl-eval==2026.3.23``), read
+   without importing it;
+3. the wheel cached in ``$INFTOOL_CACHE/bfcl`` (default ``~/.cache/inftool/bfcl``);
+4. otherwise the wheel is fetched once with ``pip download --no-deps`` into that cache, unless
+   ``INFTOOL_OFFLINE=1``. Only the JSON files are read from it; nothing is installed or imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import logging
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from inftool.errors import DataUnavailableError
+
+BFCL_EVAL_VERSION = "2026.3.23"
+_WHEEL = f"bfcl_eval-{BFCL_EVAL_VERSION}-py3-none-any.whl"
+_IN_WHEEL = "bfcl_eval/data/"
+log = logging.getLogger("inftool")
+
+_HINT = (
+    f"install the data with `pip install --no-deps bfcl-eval=={BFCL_EVAL_VERSION}`, or set INFTOOL_BFCL_DATA "
+    "to a bfcl-eval wheel or to its bfcl_eval/data directory"
+)
+
+
+class BfclData:
+    """Read-only access to BFCL's data files, from a directory or from inside a wheel."""
+
+    def __init__(self, location: Path):
+        self.location = location
+        self._zip = zipfile.ZipFile(location) if location.is_file() else None
+
+    def read_text(self, relative: str) -> str:
+        try:
+            if self._zip is not None:
+                return self._zip.read(_IN_WHEEL + relative).decode("utf-8")
+            return (self.location / relative).read_text(encoding="utf-8")
+        except (KeyError, FileNotFoundError):
+            raise DataUnavailableError(f"BFCL data file {relative!r} is missing from {self.location}") from None
+
+    def questions(self, category: str) -> list[dict[str, Any]]:
+        """The question entries of one category (``id``, ``question``, ``function``)."""
+        return _json_lines(self.read_text(f"BFCL_v4_{category}.json"))
+
+    def answers(self, category: str) -> dict[str, Any]:
+        """Ground truth by question id (categories scored by AST matching; irrelevance has none)."""
+        return {e["id"]: e["ground_truth"] for e in _json_lines(self.read_text(f"possible_answer/BFCL_v4_{category}.json"))}
+
+
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("INFTOOL_CACHE", Path.home() / ".cache" / "inftool")).expanduser() / "bfcl"
+
+
+@functools.lru_cache(maxsize=1)
+def bfcl_data() -> BfclData:
+    """The BFCL v4 data, found or fetched as the module docstring says."""
+    configured = os.environ.get("INFTOOL_BFCL_DATA")
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.exists():
+            raise DataUnavailableError(f"INFTOOL_BFCL_DATA points to {path}, which does not exist (hint: {_HINT})")
+        return BfclData(path)
+    installed = _installed_data_dir()
+    if installed is not None:
+        return BfclData(installed)
+    wheel = cache_dir() / _WHEEL
+    if not wheel.is_file():
+        _fetch_wheel(wheel.parent)
+    return BfclData(wheel)
+
+
+def _installed_data_dir() -> Path | None:
+    try:
+        spec = importlib.util.find_spec("bfcl_eval")
+    except (ImportError, ValueError):
+        return None
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(root) / "data" / "BFCL_v4_simple_python.json").is_file():
+            return Path(root) / "data"
+    return None
+
+
+def _fetch_wheel(directory: Path) -> None:
+    if os.environ.get("INFTOOL_OFFLINE") == "1":
+        raise DataUnavailableError(f"BFCL data is not available and INFTOOL_OFFLINE=1 forbids fetching it (hint: {_HINT})")
+    directory.mkdir(parents=True, exist_ok=True)
+    log.warning("fetching BFCL v4 data (bfcl-eval %s, ~2 MB, data only) into %s", BFCL_EVAL_VERSION, directory)
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
+               "--disable-pip-version-check", f"bfcl-eval=={BFCL_EVAL_VERSION}", "--dest", str(directory)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise DataUnavailableError(f"could not fetch the BFCL data: {exc} (hint: {_HINT})") from None
+    if done.returncode != 0 or not (directory / _WHEEL).is_file():
+        reason = (done.stderr or done.stdout).strip().splitlines()
+        raise DataUnavailableError(
+            f"could not fetch the BFCL data with pip: {reason[-1] if reason else 'no wheel downloaded'} (hint: {_HINT})"
+        )

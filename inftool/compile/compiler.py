@@ -1,0 +1,135 @@
+"""Recipe + catalogs -> Plan. Pure and deterministic: the same inputs give the same plan and hash."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inftool.catalog import Catalog, LoadedCatalogs, load_catalogs
+from inftool.catalog.refine import refine
+from inftool.errors import CatalogError, Problem, RecipeError
+from inftool.spec import LoadedRecipe
+from inftool.spec.base import is_path_key
+from inftool.spec.scenarios import COMPLEXITIES
+
+from . import programs
+from .plan import (CatalogEntry, Evaluation, Gates, LoopSchedule, Plan, RefineGroup, RefineResult, RoleProgram,
+                   ScenarioCell, Scenarios, TrainingJob, content_hash)
+
+STAGES = ["synthesize", "verify", "train", "evaluate", "target"]
+
+_ELIGIBLE = {
+    "single": (lambda t: True, 1, "any tool"),
+    "parallel": (lambda t: bool(t.properties), 1, "a tool with parameters"),
+    "multiple": (lambda t: True, 2, "at least two tools"),
+    "parallel_multiple": (lambda t: bool(t.properties), 2, "at least two tools, one with parameters"),
+    "multi_step": (lambda t: bool(t.properties), 2, "at least two tools, one with parameters"),
+    "multi_turn": (lambda t: bool(t.required), 1, "a tool with a required parameter"),
+    "irrelevance": (lambda t: True, 1, "any tool"),
+}
+"""complexity -> (which tools can be a cell's target, least catalog size, what that means in words)."""
+
+
+@dataclass(frozen=True)
+class Compiled:
+    plan: Plan
+    catalog: Catalog
+
+
+def read_catalogs(loaded: LoadedRecipe) -> LoadedCatalogs:
+    """The recipe's catalogs; a bad spec file is reported at the recipe line that names it."""
+    try:
+        return load_catalogs(loaded.spec.catalogs)
+    except CatalogError as exc:
+        index = getattr(exc, "catalog_index", 0)
+        raise RecipeError([Problem(loaded.where(("catalogs", index)), f"catalogs.{index}", str(exc))]) from None
+
+
+def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None) -> Compiled:
+    spec = loaded.spec
+    catalogs = catalogs or read_catalogs(loaded)
+    catalog, refined = catalogs.catalog, None
+    if spec.refine is not None:
+        before = len(catalog)
+        catalog, merges = refine(catalog, spec.refine.threshold, spec.refine.action)
+        refined = RefineResult(threshold=spec.refine.threshold, action=spec.refine.action, tools_before=before,
+                               tools_after=len(catalog), groups=[RefineGroup(kept=m.kept, absorbed=list(m.absorbed),
+                                                                             similarity=list(m.similarity)) for m in merges])
+    run_dir = spec.run_dir or Path.cwd() / "runs" / spec.name
+    plan = Plan(
+        name=spec.name,
+        recipe=str(loaded.path),
+        seed=spec.seed,
+        run_dir=str(run_dir),
+        content_hash=content_hash(_settings(loaded), [t.model_dump() for t in catalog]),
+        catalogs=[CatalogEntry(**vars(s)) for s in catalogs.summaries],
+        tools=len(catalog),
+        refine=refined,
+        scenarios=_scenarios(loaded, catalog),
+        roles=[_role(spec, role) for role in programs.ROLE_IO],
+        gates=Gates(verify=[g for g in ("format", "schema", "execution", "consistency", "dedup") if g in spec.verify.gates],
+                    dedup_threshold=spec.verify.dedup_threshold,
+                    reward=[g for g in ("format", "function_names", "arguments", "execution") if g in spec.reward.gates],
+                    reward_values={g: spec.reward.values.get(g, 0.0) for g in spec.reward.gates},
+                    partial_credit=spec.reward.partial_credit),
+        training=_training(spec),
+        loop=LoopSchedule(**spec.loop.model_dump(), stages=STAGES),
+        evaluation=Evaluation(**spec.evaluate.model_dump()),
+    )
+    return Compiled(plan=plan, catalog=catalog)
+
+
+def _settings(loaded: LoadedRecipe) -> Any:
+    """The recipe's settings for hashing: paths relative to the recipe, so the hash is the same on every machine."""
+    base = loaded.path.parent
+
+    def portable(node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            return {k: portable(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [portable(v, key) for v in node]
+        if isinstance(node, str) and is_path_key(key) and os.path.isabs(node):
+            return os.path.relpath(node, base)
+        return node
+
+    return portable(loaded.spec.model_dump(mode="json", exclude={"extends", "run_dir"}))
+
+
+def _scenarios(loaded: LoadedRecipe, catalog: Catalog) -> Scenarios:
+    spec = loaded.spec.scenarios
+    cells, problems = [], []
+    for complexity in COMPLEXITIES:
+        share = spec.mix.get(complexity, 0.0)
+        if share <= 0:
+            continue
+        fits, least, needs = _ELIGIBLE[complexity]
+        targets = [t.name for t in catalog if fits(t)] if len(catalog) >= least else []
+        if not targets:
+            key = ("scenarios", "mix", complexity)
+            problems.append(Problem(loaded.where(key), ".".join(key), f"no tool in the catalog can serve '{complexity}' scenarios",
+                                    expected=f"{needs}", hint=f"set its share to 0 or add such tools ({len(catalog)} tools now)"))
+            continue
+        cells += [ScenarioCell(complexity=complexity, tool=name, weight=share / len(targets)) for name in targets]
+    if problems:
+        raise RecipeError(problems)
+    return Scenarios(mix=dict(spec.mix), distractors=spec.distractors, max_parallel=spec.max_parallel, cells=cells)
+
+
+def _role(spec: Any, role: str) -> RoleProgram:
+    role_spec = getattr(spec.roles, role)
+    model = spec.models[role_spec.model]
+    engine = {"procedural": "procedural", "openai": getattr(model, "model", ""), "engine": getattr(model, "factory", ""),
+              "local": getattr(model, "model", "")}[model.backend]
+    return RoleProgram(role=role, model=role_spec.model, backend=model.backend, engine=engine,
+                       signature=programs.signature(role),
+                       instructions=role_spec.instructions or programs.DEFAULT_INSTRUCTIONS[role])
+
+
+def _training(spec: Any) -> TrainingJob:
+    train = spec.train
+    policy = spec.models[train.policy]
+    options = train.cluster.model_dump() if train.trainer == "openrlhf" else {"device": train.device, "threads": train.threads}
+    return TrainingJob(trainer=train.trainer, policy={"name": train.policy, **policy.model_dump(mode="json")},
+                       sft=train.sft.model_dump(), grpo=train.grpo.model_dump(), options=options)

@@ -1,0 +1,74 @@
+"""How plans and catalogs look in a terminal (rich). Only the CLI calls this."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from inftool.catalog import Tool
+from inftool.compile import Plan
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def plan(console: Console, plan: Plan) -> None:
+    catalogs = _table(f"Catalogs: {plan.tools} tools", "name", "source", "location", "tools", "warnings")
+    for c in plan.catalogs:
+        catalogs.add_row(c.name, c.source, c.location, str(c.tools), str(len(c.warnings)))
+    console.print(catalogs)
+    if plan.refine:
+        r = plan.refine
+        console.print(f"[bold]Refine[/] ({r.action} at {r.threshold}): {r.tools_before} -> {r.tools_after} tools, "
+                      f"{len(r.groups)} groups of near-duplicates")
+        for g in r.groups[:10]:
+            console.print(f"  kept {g.kept}  <-  " + ", ".join(f"{a} ({s:.2f})" for a, s in zip(g.absorbed, g.similarity)))
+    counts = Counter(c.complexity for c in plan.scenarios.cells)
+    cells = _table(f"Scenario cells: {len(plan.scenarios.cells)}", "complexity", "share", "cells (tools)")
+    for complexity, share in plan.scenarios.mix.items():
+        cells.add_row(complexity, f"{share:.2f}", str(counts.get(complexity, 0)))
+    console.print(cells)
+    roles = _table("Roles", "role", "model", "backend", "engine", "signature")
+    for r in plan.roles:
+        roles.add_row(r.role, r.model, r.backend, r.engine, r.signature)
+    console.print(roles)
+    g, t, loop = plan.gates, plan.training, plan.loop
+    console.print(f"[bold]Verify gates:[/] {' -> '.join(g.verify)} (dedup at {g.dedup_threshold})")
+    console.print(f"[bold]Reward gates:[/] " + " -> ".join(f"{n} (+{g.reward_values[n]:g})" for n in g.reward)
+                  + (" with partial credit" if g.partial_credit else ""))
+    console.print(f"[bold]Training:[/] {t.trainer}, policy {t.policy['name']} ({t.policy.get('model', '')}); "
+                  f"SFT {t.sft['epochs']:g} epochs, GRPO {t.grpo['steps']} steps x group {t.grpo['group_size']}, KL {t.grpo['kl']:g}")
+    console.print(f"[bold]Loop:[/] {loop.iterations} iterations x {loop.episodes_per_iteration} episodes, "
+                  f"targeting {loop.targeting} (floor {loop.floor:g}); stages {' -> '.join(loop.stages)}")
+    e = plan.evaluation
+    console.print(f"[bold]Evaluation:[/] BFCL {', '.join(e.bfcl) or 'none'}; held-out synthetic share {e.heldout:g}")
+    console.print(f"[bold]Content hash:[/] {plan.content_hash}")
+
+
+def tools(console: Console, tools: Iterable[Tool]) -> None:
+    tools = list(tools)
+    table = _table(f"{len(tools)} tools", "name", "parameters (* required)", "description")
+    for tool in tools:
+        params = ", ".join(p + ("*" if p in tool.required else "") for p in tool.properties)
+        name = tool.name if tool.name == tool.original_name else f"{tool.name}\n[dim]({tool.original_name})[/]"
+        description = tool.description if len(tool.description) <= 90 else tool.description[:87] + "..."
+        table.add_row(name, params, description)
+    console.print(table)
+
+
+def warnings(console: Console, messages: Iterable[str], notes: Iterable[str] = (), *, verbose: bool = False) -> None:
+    """Warnings always; notes (normalisations done on purpose) one by one with verbose, else counted."""
+    for message in messages:
+        console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    notes = list(notes)
+    for note in notes if verbose else ():
+        console.print(f"[dim]note: {note}[/]", highlight=False, soft_wrap=True)
+    if notes and not verbose:
+        console.print(f"[dim]{len(notes)} notes on normalised tools (--verbose shows them)[/]", highlight=False)

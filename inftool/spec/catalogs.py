@@ -1,0 +1,92 @@
+"""Which tool catalogs a recipe reads, and the optional refinement of the merged catalog."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .base import ExistingFile, SpecModel
+
+BfclCategory = Literal[
+    "simple_python",
+    "simple_java",
+    "simple_javascript",
+    "multiple",
+    "parallel",
+    "parallel_multiple",
+    "irrelevance",
+    "live_simple",
+    "live_multiple",
+    "live_parallel",
+    "live_parallel_multiple",
+    "live_irrelevance",
+    "live_relevance",
+]
+"""BFCL v4 categories whose questions carry their own function docs (single-turn)."""
+
+
+class _CatalogBase(SpecModel):
+    name: str | None = None
+    """Label for this catalog in plans and reports (default: the file stem, or 'bfcl')."""
+    include: list[str] = Field(default_factory=list)
+    """Keep only tools whose name or spec name matches one of these glob patterns (e.g. 'get_*')."""
+    exclude: list[str] = Field(default_factory=list)
+    """Drop tools whose name or spec name matches one of these glob patterns."""
+    limit: int | None = Field(default=None, ge=1)
+    """Keep at most this many tools (after include/exclude, in spec order)."""
+
+
+class BfclCatalogSpec(_CatalogBase):
+    """Function docs of BFCL v4 questions, read from the bfcl-eval package data."""
+
+    source: Literal["bfcl"]
+    """Read BFCL v4 function docs."""
+    categories: list[BfclCategory] = Field(
+        default_factory=lambda: ["simple_python", "multiple", "parallel", "parallel_multiple"], min_length=1
+    )
+    """BFCL v4 categories whose function docs become tools (identical docs are kept once)."""
+
+
+class OpenAICatalogSpec(_CatalogBase):
+    """OpenAI function tools (JSON or YAML): a list of {type: function, function: {...}} or of bare
+    {name, description, parameters}, or a mapping with a 'tools' list. This is also the format of
+    the catalogs shipped in catalog/."""
+
+    source: Literal["openai"]
+    """Read an OpenAI tools file."""
+    path: ExistingFile
+    """The tools file, relative to this recipe."""
+
+
+class OpenAPICatalogSpec(_CatalogBase):
+    """An OpenAPI 3.0/3.1 document (JSON or YAML): one tool per operation."""
+
+    source: Literal["openapi"]
+    """Read an OpenAPI 3.0/3.1 document."""
+    path: ExistingFile
+    """The OpenAPI document, relative to this recipe."""
+
+
+class MCPCatalogSpec(_CatalogBase):
+    """A saved MCP tools/list result (JSON or YAML): {tools: [{name, description, inputSchema}]}."""
+
+    source: Literal["mcp"]
+    """Read a saved MCP tools/list result."""
+    path: ExistingFile
+    """The saved tools/list result, relative to this recipe."""
+
+
+CatalogSpec = Annotated[
+    BfclCatalogSpec | OpenAICatalogSpec | OpenAPICatalogSpec | MCPCatalogSpec,
+    Field(discriminator="source"),
+]
+
+
+class RefineSpec(SpecModel):
+    """Catalog refinement (the paper's "MCP tree"): find near-duplicate tools and merge or drop them."""
+
+    threshold: float = Field(default=0.85, gt=0.0, le=1.0)
+    """Cosine similarity (TF-IDF over names, descriptions and parameter names) at or above which two tools are duplicates."""
+    action: Literal["merge", "drop"] = "merge"
+    """merge: keep one tool per group and make the others' names aliases of it; drop: keep one, drop the rest."""
