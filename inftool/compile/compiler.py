@@ -63,7 +63,7 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
         recipe=str(loaded.path),
         seed=spec.seed,
         run_dir=str(run_dir),
-        content_hash=content_hash(_settings(loaded), [t.model_dump() for t in catalog]),
+        content_hash=content_hash(_settings(loaded), [t.model_dump(exclude={"source"}) for t in catalog]),
         catalogs=[CatalogEntry(**vars(s)) for s in catalogs.summaries],
         tools=len(catalog),
         refine=refined,

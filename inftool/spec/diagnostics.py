@@ -32,8 +32,11 @@ def problems_from_validation(exc: ValidationError, data: Any, where: Callable[[K
 
 
 def _order(problem: Problem) -> tuple:
+    """Problems in files first, by file, line and key; then those from --set overrides."""
     file, _, line = problem.where.rpartition(":")
-    return (file, int(line)) if line.isdigit() else (problem.where, 0)
+    if problem.where.startswith("--set") or not line.isdigit():
+        return (1, problem.where, 0, problem.key)
+    return (0, file, int(line), problem.key)
 
 
 def _problem(error: dict, data: Any, where: Callable[[Key], str], root: type[BaseModel]) -> Problem:
@@ -60,7 +63,7 @@ def _problem(error: dict, data: Any, where: Callable[[Key], str], root: type[Bas
     if kind == "union_tag_not_found":
         name = ctx.get("discriminator", "").strip("'")
         return Problem(where(key), f"{dotted}.{name}" if dotted else name, f"missing key '{name}'",
-                       _one_of(_allowed_tags(root, loc, name)))
+                       _one_of(_allowed_tags(root, loc)))
     if kind == "missing":
         doc = _field_doc(root, loc)
         return Problem(where(key), dotted, "missing required key", f"expected: {_lower(doc)}" if doc else None)
@@ -89,8 +92,8 @@ def _data_key(loc: tuple, data: Any) -> Key:
     return tuple(key)
 
 
-def _model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
-    """The pydantic model whose fields live at ``loc`` (pydantic's location, tags included)."""
+def _annotation_at(root: type[BaseModel], loc: tuple) -> Any:
+    """The type annotation at pydantic's location ``loc`` (union tags included), or None."""
     annotation: Any = root
     for part in loc:
         annotation = _unwrap(annotation)
@@ -110,7 +113,12 @@ def _model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
             annotation = typing.get_args(annotation)[1]
         else:
             return None
-    members = _models_in(_unwrap(annotation))
+    return _unwrap(annotation)
+
+
+def _model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model whose fields live at ``loc``."""
+    members = _models_in(_annotation_at(root, loc))
     return members[0] if len(members) == 1 else None
 
 
@@ -141,14 +149,8 @@ def _allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
     return list(model.model_fields) if model else []
 
 
-def _allowed_tags(root: type[BaseModel], loc: tuple, name: str) -> list[str]:
-    annotation: Any = root
-    parent = _model_at(root, loc[:-1]) if loc else None
-    field = parent.model_fields.get(str(loc[-1])) if parent and loc else None
-    annotation = _unwrap(field.annotation) if field else None
-    if typing.get_origin(annotation) is list:
-        annotation = _unwrap(typing.get_args(annotation)[0])
-    return sorted(t for m in _models_in(annotation) for t in _tags(m))
+def _allowed_tags(root: type[BaseModel], loc: tuple) -> list[str]:
+    return sorted(t for m in _models_in(_annotation_at(root, loc)) for t in _tags(m))
 
 
 def _field_doc(root: type[BaseModel], loc: tuple) -> str | None:

@@ -184,7 +184,7 @@ def _apply_override(data: dict, locations: Locations, expression: str) -> None:
         if isinstance(node, list):
             if not (name.isdigit() and int(name) < len(node)):
                 raise RecipeError([Problem(where, ".".join(names[: depth + 1]), f"no item {name} in a list of {len(node)}",
-                                           expected=f"an index from 0 to {len(node) - 1}")])
+                                           expected=f"expected an index from 0 to {len(node) - 1}")])
             step: str | int = int(name)
         elif isinstance(node, dict):
             step = name
