@@ -103,7 +103,7 @@ def _fetch_wheel(directory: Path) -> None:
     if os.environ.get("INFTOOL_OFFLINE") == "1":
         raise DataUnavailableError(f"BFCL data is not available and INFTOOL_OFFLINE=1 forbids fetching it (hint: {_HINT})")
     directory.mkdir(parents=True, exist_ok=True)
-    log.warning("fetching BFCL v4 data (bfcl-eval %s, ~2 MB, data only) into %s", BFCL_EVAL_VERSION, directory)
+    log.info("fetching BFCL v4 data (bfcl-eval %s, ~2 MB, data only) into %s", BFCL_EVAL_VERSION, directory)
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
                "--disable-pip-version-check", f"bfcl-eval=={BFCL_EVAL_VERSION}", "--dest", str(directory)]
     try:

@@ -8,6 +8,7 @@ or to the working directory for ``--set``.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,7 +142,9 @@ def _plain(node: Any, base: Path, key: Key) -> Any:
         return int(node)
     if isinstance(node, float):
         return float(node)
-    return node
+    if isinstance(node, datetime.date):  # YAML timestamps: recipes hold them as text
+        return node.isoformat()
+    return _plain(str(node.value), base, key) if hasattr(node, "value") else node  # explicitly tagged scalars
 
 
 def _absolute(value: str, base: Path) -> Path:
@@ -154,7 +157,8 @@ def _merge(into: dict, into_locations: Locations, over: dict, over_locations: Lo
     for k, value in over.items():
         here = (*key, k)
         if isinstance(value, dict) and isinstance(into.get(k), dict):
-            into_locations[here] = over_locations.get(here, into_locations.get(here, ""))
+            if here in over_locations:
+                into_locations[here] = over_locations[here]
             _merge(into[k], into_locations, value, over_locations, here)
             continue
         for stale in [loc for loc in into_locations if loc[: len(here)] == here]:

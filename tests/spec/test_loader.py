@@ -118,3 +118,14 @@ def test_locations_point_at_lines(write, tools_file):
     assert loaded.where(("catalogs", 0, "path")).endswith("r.yaml:4")
     assert loaded.where(("catalogs", 0)).endswith("r.yaml:3")
     assert loaded.where(("evaluate", "heldout")).endswith("r.yaml:1")  # not written: the file itself
+
+
+def test_yaml_scalars_become_plain_values(write, tools_file):
+    recipe = write("r.yaml", """
+        name: !!str 2024
+        catalogs: [{source: openai, path: cat/tools.yaml, name: 2024-01-02}]
+        refine: {threshold: 0.5}
+        reward: {partial_credit: yes}
+    """)
+    spec = load_recipe(recipe).spec  # a date and a tagged scalar arrive as text; 'yes' is read as true
+    assert spec.name == "2024" and spec.catalogs[0].name == "2024-01-02" and spec.reward.partial_credit is True
