@@ -54,9 +54,10 @@ def detect_source(doc: Any, file: str) -> str:
     if isinstance(doc, dict) and isinstance(doc.get("result"), dict):
         items = doc["result"].get("tools")
     first = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+    parameters = first.get("parameters") if isinstance(first.get("parameters"), dict) else {}
     if "inputSchema" in first:
         return "mcp"
-    if "question" in first and "function" in first or first.get("parameters", {}).get("type") == "dict":
+    if "question" in first and "function" in first or parameters.get("type") == "dict":
         return "bfcl"
     if first.get("type") == "function" or "parameters" in first or "name" in first:
         return "openai"
@@ -75,6 +76,8 @@ def convert_document(doc: Any, source: str, *, file: str, base_dir: Path | None 
         return functions.convert_mcp(doc, file=file, source=label)
     if source == "openai":
         return functions.convert_openai(doc, file=file, source=label)
+    if isinstance(doc, dict) and isinstance(doc.get("tools", doc.get("functions")), list):
+        doc = doc.get("tools", doc.get("functions"))
     entries = doc if isinstance(doc, list) else [doc]
     if entries and isinstance(entries[0], dict) and "question" not in entries[0]:
         entries = [{"id": file, "function": entries}]  # a plain list of function docs

@@ -66,8 +66,8 @@ def _as_source_string(name: str, node: dict[str, Any], language: str) -> dict[st
 
 def convert_function(doc: dict[str, Any], *, language: str, source: str) -> Tool:
     """A BFCL function doc ({name, description, parameters: {type: dict, ...}}) as a Tool."""
-    params = doc.get("parameters") or {}
-    properties = params.get("properties") or {}
+    params = doc.get("parameters") if isinstance(doc.get("parameters"), dict) else {}
+    properties = {k: v for k, v in (params.get("properties") or {}).items() if isinstance(v, dict)}
     if language == "python":
         converted = {k: to_json_schema(v) for k, v in properties.items()}
     else:

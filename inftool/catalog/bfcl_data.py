@@ -43,7 +43,10 @@ class BfclData:
 
     def __init__(self, location: Path):
         self.location = location
-        self._zip = zipfile.ZipFile(location) if location.is_file() else None
+        try:
+            self._zip = zipfile.ZipFile(location) if location.is_file() else None
+        except zipfile.BadZipFile:
+            raise DataUnavailableError(f"{location} is not a bfcl-eval wheel (not a zip file) (hint: {_HINT})") from None
 
     def read_text(self, relative: str) -> str:
         try:
@@ -83,6 +86,9 @@ def bfcl_data() -> BfclData:
     if installed is not None:
         return BfclData(installed)
     wheel = cache_dir() / _WHEEL
+    if wheel.is_file() and not zipfile.is_zipfile(wheel):
+        log.info("the cached BFCL wheel %s is damaged; fetching it again", wheel)
+        wheel.unlink()
     if not wheel.is_file():
         _fetch_wheel(wheel.parent)
     return BfclData(wheel)

@@ -13,9 +13,6 @@ from inftool.errors import CatalogError
 from .document import Converted, pointer
 from .tool import Tool, function_name
 
-_EMPTY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}}
-
-
 def _entries(doc: Any, file: str, keys: tuple[str, ...], what: str) -> tuple[list[Any], tuple[str, ...]]:
     """The list of definitions and its pointer, wherever the document keeps it."""
     if isinstance(doc, list):
@@ -31,12 +28,12 @@ def _entries(doc: Any, file: str, keys: tuple[str, ...], what: str) -> tuple[lis
     raise CatalogError(file, "", f"no {what} found", hint=f"expected a list, or a mapping with a list under {' or '.join(repr(k) for k in keys)}")
 
 
-def _tool(entry: dict, schema: Any, output: Any, *, source: str, meta: dict) -> Tool:
+def _tool(entry: dict, schema: dict, output: Any, *, source: str, meta: dict) -> Tool:
     return Tool(
         name=function_name(str(entry["name"])),
         original_name=str(entry["name"]),
         description=str(entry.get("description") or entry.get("title") or ""),
-        parameters=schema,
+        parameters={"type": "object", "properties": {}, **schema},
         output_schema=output if isinstance(output, dict) else None,
         source=source,
         meta=meta,
@@ -59,7 +56,7 @@ def convert_openai(doc: Any, *, file: str, source: str) -> Converted:
     result = Converted()
     for i, item in enumerate(entries):
         entry = item.get("function") if isinstance(item, dict) and item.get("type") == "function" else item
-        schema = entry.get("parameters", _EMPTY_OBJECT) if isinstance(entry, dict) else None
+        schema = entry.get("parameters", {}) if isinstance(entry, dict) else None
         problem = _problem(entry, schema, "parameters")
         if problem:
             result.warnings.append(f"{file}#{pointer(*where, i)}: {problem}; tool skipped")
@@ -79,7 +76,6 @@ def convert_mcp(doc: Any, *, file: str, source: str) -> Converted:
         if problem:
             result.warnings.append(f"{file}#{pointer(*where, i)}: {problem}; tool skipped")
             continue
-        schema = {"type": "object", "properties": {}, **schema}
         meta = {k: entry[k] for k in ("title", "annotations") if k in entry}
         result.tools.append(_tool(entry, schema, entry.get("outputSchema"), source=source, meta=meta))
     return result

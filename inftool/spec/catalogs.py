@@ -86,7 +86,8 @@ CatalogSpec = Annotated[
 class RefineSpec(SpecModel):
     """Catalog refinement (the paper's "MCP tree"): find near-duplicate tools and merge or drop them."""
 
-    threshold: float = Field(default=0.85, gt=0.0, le=1.0)
-    """Cosine similarity (TF-IDF over names, descriptions and parameter names) at or above which two tools are duplicates."""
+    threshold: float = Field(default=0.6, gt=0.0, le=1.0)
+    """Cosine similarity (TF-IDF over names, descriptions and parameter names) at or above which two tools
+    are candidates; a candidate pair is merged only when neither tool's name says something the other's text does not."""
     action: Literal["merge", "drop"] = "merge"
     """merge: keep one tool per group and make the others' names aliases of it; drop: keep one, drop the rest."""
