@@ -113,7 +113,6 @@ def validate(recipe: Path, overrides: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 def compile_(recipe: Path, overrides: tuple[str, ...], as_json: bool) -> None:
     """Compile a recipe into a plan; writes <run_dir>/plan.json and tools.json and prints the plan."""
-    from inftool import render
     from inftool.compile import compile_recipe, write_plan
 
     compiled = compile_recipe(_load(recipe, overrides))
@@ -195,7 +194,7 @@ def catalog_show(spec: str, source: str | None, fmt: str, threshold: float | Non
         tools, merges = refine(tools, threshold, "merge")
     render.warnings(_stderr(), converted.warnings, converted.notes, verbose=_verbose())
     for m in merges:
-        _stderr().print(f"merged into {m.kept}: " + ", ".join(f"{a} ({s:.2f})" for a, s in zip(m.absorbed, m.similarity)))
+        _stderr().print(f"merged into {m.kept}: " + ", ".join(f"{a} ({s:.2f})" for a, s in zip(m.absorbed, m.similarity, strict=True)))
     if fmt == "json":
         click.echo(json.dumps([t.to_openai() for t in tools], indent=2))
     else:

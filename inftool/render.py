@@ -29,7 +29,7 @@ def plan(console: Console, plan: Plan) -> None:
         console.print(f"[bold]Refine[/] ({r.action} at {r.threshold}): {r.tools_before} -> {r.tools_after} tools, "
                       f"{len(r.groups)} groups of near-duplicates")
         for g in r.groups[:10]:
-            console.print(f"  kept {g.kept}  <-  " + ", ".join(f"{a} ({s:.2f})" for a, s in zip(g.absorbed, g.similarity)))
+            console.print(f"  kept {g.kept}  <-  " + ", ".join(f"{a} ({s:.2f})" for a, s in zip(g.absorbed, g.similarity, strict=True)))
     counts = Counter(c.complexity for c in plan.scenarios.cells)
     cells = _table(f"Scenario cells: {len(plan.scenarios.cells)}", "complexity", "share", "cells (tools)")
     for complexity, share in plan.scenarios.mix.items():
@@ -41,7 +41,7 @@ def plan(console: Console, plan: Plan) -> None:
     console.print(roles)
     g, t, loop = plan.gates, plan.training, plan.loop
     console.print(f"[bold]Verify gates:[/] {' -> '.join(g.verify)} (dedup at {g.dedup_threshold})")
-    console.print(f"[bold]Reward gates:[/] " + " -> ".join(f"{n} (+{g.reward_values[n]:g})" for n in g.reward)
+    console.print("[bold]Reward gates:[/] " + " -> ".join(f"{n} (+{g.reward_values[n]:g})" for n in g.reward)
                   + (" with partial credit" if g.partial_credit else ""))
     console.print(f"[bold]Training:[/] {t.trainer}, policy {t.policy['name']} ({t.policy.get('model', '')}); "
                   f"SFT {t.sft['epochs']:g} epochs, GRPO {t.grpo['steps']} steps x group {t.grpo['group_size']}, KL {t.grpo['kl']:g}")

@@ -96,7 +96,7 @@ def _read_yaml(path: Path, parent: Path | None) -> tuple[dict, Locations]:
         where = f"{_shown(parent)}:1" if parent else shown
         reason = "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read it: {exc.strerror}"
         raise RecipeError([Problem(where, "extends" if parent else "", f"{shown}: {reason}",
-                                   hint="paths resolve relative to the recipe that names them" if parent else None)])
+                                   hint="paths resolve relative to the recipe that names them" if parent else None)]) from None
     try:
         document = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:

@@ -6,6 +6,7 @@ import hashlib
 import re
 
 import pytest
+from pydantic import ValidationError
 
 from inftool.catalog.tool import MAX_NAME_LENGTH, Catalog, Tool, function_name
 
@@ -89,9 +90,9 @@ def test_tool_to_openai_shape_and_accessors():
 
 def test_tool_is_frozen_and_strict():
     t = tool("a")
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         t.name = "b"
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="unknown"):
         Tool(name="a", original_name="a", parameters={}, source="s", unknown=1)
 
 

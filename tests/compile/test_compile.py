@@ -110,12 +110,12 @@ def test_refine_runs_in_compile_and_write_plan_writes_artifacts(write, tools_fil
             description: Current weather for a city, e.g. Paris.
             parameters: {type: object, properties: {city: {type: string}}, required: [city]}
     """)
-    recipe = write("r.yaml", f"""
+    recipe = write("r.yaml", """
         run_dir: out/run
         catalogs:
-          - {{source: openai, path: cat/tools.yaml}}
-          - {{source: openai, path: cat/dup.yaml}}
-        refine: {{threshold: 0.5, action: drop}}
+          - {source: openai, path: cat/tools.yaml}
+          - {source: openai, path: cat/dup.yaml}
+        refine: {threshold: 0.5, action: drop}
     """)
     compiled = compile_recipe(load_recipe(recipe))
     refine = compiled.plan.refine
