@@ -72,3 +72,17 @@ def warnings(console: Console, messages: Iterable[str], notes: Iterable[str] = (
         console.print(f"[dim]note: {note}[/]", highlight=False, soft_wrap=True)
     if notes and not verbose:
         console.print(f"[dim]{len(notes)} notes on normalised tools (--verbose shows them)[/]", highlight=False)
+
+
+def rows(console: Console, columns: list[str], rows: list[tuple], *, title: str = "") -> None:
+    table = _table(title or f"{len(rows)} rows", *columns)
+    for row in rows:
+        table.add_row(*("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+
+
+def synth_report(console: Console, report) -> None:
+    rejected = ", ".join(f"{gate} {n}" for gate, n in report.rejected.most_common()) or "none"
+    console.print(f"[bold]Synthesis[/] iteration {report.iteration}: {report.written} episodes written "
+                  f"({report.already_stored} already stored), {report.accepted} accepted; rejected by gate: {rejected}; "
+                  f"{report.per_second:,.0f} episodes/s")

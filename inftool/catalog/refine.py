@@ -51,8 +51,8 @@ def words(tool: Tool) -> list[str]:
     return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOP]
 
 
-def similarity_matrix(tools: list[Tool]):
-    """Cosine similarities of the tools' TF-IDF vectors (sublinear tf, smoothed idf)."""
+def tfidf_vectors(tools: list[Tool]):
+    """L2-normalised TF-IDF vectors of the tools (sublinear tf, smoothed idf), one row per tool, float32."""
     import numpy as np
 
     docs = [Counter(words(t)) for t in tools]
@@ -66,8 +66,31 @@ def similarity_matrix(tools: list[Tool]):
         for word, count in doc.items():
             vectors[row, vocabulary[word]] = (1 + math.log(count)) * idf[vocabulary[word]]
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    vectors /= np.where(norms == 0, 1, norms)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+def similarity_matrix(tools: list[Tool]):
+    """Cosine similarities of the tools' TF-IDF vectors."""
+    vectors = tfidf_vectors(tools)
     return vectors @ vectors.T
+
+
+def nearest(tools: list[Tool], k: int, chunk: int = 512) -> tuple[list[list[int]], list[list[float]]]:
+    """For each tool, the indices and similarities of its ``k`` most similar other tools, most similar
+    first (ties by index). Computed in row chunks, so large catalogs never hold the full matrix."""
+    import numpy as np
+
+    vectors = tfidf_vectors(tools)
+    k = min(k, len(tools) - 1)
+    indices, sims = [], []
+    for start in range(0, len(tools), chunk):
+        block = vectors[start : start + chunk] @ vectors.T
+        for row, scores in enumerate(block):
+            scores[start + row] = -np.inf
+            order = np.lexsort((np.arange(len(scores)), -scores))[:k]
+            indices.append(order.tolist())
+            sims.append([float(scores[i]) for i in order])
+    return indices, sims
 
 
 def _stem(word: str) -> str:
@@ -79,7 +102,7 @@ def _stem(word: str) -> str:
 _IGNORED_STEMS = frozenset(_stem(w) for w in _GENERIC | _STOP)
 
 
-def _judged_redundant(a: Tool, b: Tool) -> bool:
+def judged_redundant(a: Tool, b: Tool) -> bool:
     """Each tool's distinctive name words all appear in the other tool's text."""
     for tool, other in ((a, b), (b, a)):
         distinctive = {_stem(w) for w in _WORD.findall(tool.name)} - _IGNORED_STEMS
@@ -101,7 +124,7 @@ def refine(catalog: Catalog, threshold: float, action: str) -> tuple[Catalog, li
         if first in grouped:
             continue
         members = [first] + [j for j in range(first + 1, len(tools)) if j not in grouped
-                             and sims[first, j] >= threshold - _TOLERANCE and _judged_redundant(tools[first], tools[j])]
+                             and sims[first, j] >= threshold - _TOLERANCE and judged_redundant(tools[first], tools[j])]
         grouped.update(members)
         groups[first] = members
     for first, members in groups.items():

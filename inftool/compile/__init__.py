@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .compiler import STAGES, Compiled, compile_recipe, read_catalogs
+from .compiler import STAGES, Compiled, compile_recipe, read_catalogs, run_dir
 from .plan import Plan
 
 
@@ -21,4 +21,4 @@ def write_plan(compiled: Compiled) -> Path:
     return run_dir / "plan.json"
 
 
-__all__ = ["STAGES", "Compiled", "Plan", "compile_recipe", "read_catalogs", "write_plan"]
+__all__ = ["STAGES", "Compiled", "Plan", "compile_recipe", "read_catalogs", "run_dir", "write_plan"]

@@ -57,12 +57,11 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
         refined = RefineResult(threshold=spec.refine.threshold, action=spec.refine.action, tools_before=before,
                                tools_after=len(catalog), groups=[RefineGroup(kept=m.kept, absorbed=list(m.absorbed),
                                                                              similarity=list(m.similarity)) for m in merges])
-    run_dir = spec.run_dir or Path.cwd() / "runs" / spec.name
     plan = Plan(
         name=spec.name,
         recipe=str(loaded.path),
         seed=spec.seed,
-        run_dir=str(run_dir),
+        run_dir=str(run_dir(spec)),
         content_hash=content_hash(_settings(loaded), [t.model_dump(exclude={"source"}) for t in catalog]),
         catalogs=[CatalogEntry(**vars(s)) for s in catalogs.summaries],
         tools=len(catalog),
@@ -79,6 +78,11 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
         evaluation=Evaluation(**spec.evaluate.model_dump()),
     )
     return Compiled(plan=plan, catalog=catalog)
+
+
+def run_dir(spec: Any) -> Path:
+    """Where a recipe's run lives: ``run_dir`` if set, else ``runs/<name>`` in the working directory."""
+    return spec.run_dir or Path.cwd() / "runs" / spec.name
 
 
 def _settings(loaded: LoadedRecipe) -> Any:

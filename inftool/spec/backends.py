@@ -40,6 +40,8 @@ class OpenAIModelSpec(SpecModel):
     """Retries with exponential backoff on timeouts and transient errors."""
     concurrency: int = Field(default=16, ge=1)
     """Calls in flight at once."""
+    max_failures: int = Field(default=50, ge=0)
+    """Failed calls (after retries) tolerated per run; past this the stage stops with an error."""
 
 
 class EngineModelSpec(SpecModel):
@@ -51,6 +53,10 @@ class EngineModelSpec(SpecModel):
     """'package.module:callable' returning the engine; called with `options` as keyword arguments."""
     options: dict[str, Any] = Field(default_factory=dict)
     """Keyword arguments for the factory."""
+    concurrency: int = Field(default=1, ge=1)
+    """Calls in flight at once (raise it only if the engine is thread-safe)."""
+    max_failures: int = Field(default=50, ge=0)
+    """Failed calls tolerated per run; past this the stage stops with an error."""
 
 
 class TinyScratchSpec(SpecModel):

@@ -68,7 +68,7 @@ def _problem(error: dict, data: Any, where: Callable[[Key], str], root: type[Bas
         doc = _field_doc(root, loc)
         return Problem(where(key), dotted, "missing required key", f"expected: {_lower(doc)}" if doc else None)
     message = _lower(error["msg"].removeprefix("Value error, "))
-    if kind in {"unknown_model", "policy_not_local", "file_not_found"} or kind == "value_error":
+    if kind in {"unknown_model", "policy_not_local", "role_model_local", "file_not_found", "value_error"}:
         return Problem(where(key), dotted, message)
     return Problem(where(key), dotted, message, f"got {_short(value)}")
 

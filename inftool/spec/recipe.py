@@ -76,13 +76,20 @@ def reference_errors(data: Any) -> list[PydanticCustomError]:
                 {"name": name, "known": ", ".join(models) or "none defined",
                  "hint": f"; did you mean '{hint}'?" if hint else "", "subpath": key},
             ))
-        elif key[0] == "train" and isinstance(models[name], dict):
+        elif isinstance(models[name], dict):
             backend = models[name].get("backend")
-            if backend != "local":
+            if key[0] == "train" and backend != "local":
                 errors.append(PydanticCustomError(
                     "policy_not_local",
                     "model '{name}' has backend '{backend}' (expected backend 'local': the trained policy is a local or hub checkpoint)",
                     {"name": name, "backend": backend, "subpath": key},
+                ))
+            elif key[0] == "roles" and backend == "local":
+                errors.append(PydanticCustomError(
+                    "role_model_local",
+                    "model '{name}' has backend 'local' (expected procedural, openai or engine: the local policy is "
+                    "trained and evaluated, it does not play synthesis roles)",
+                    {"name": name, "subpath": key},
                 ))
     return errors
 

@@ -126,3 +126,12 @@ def test_problem_from_override_and_file_together(write, tools_file):
                      ["loop.floor=2"])
     assert found[0] == ":2: loop.iterations: input should be greater than or equal to 1 (got 0)"
     assert found[1] == "--set loop.floor=2: loop.floor: input should be less than or equal to 1 (got 2)"
+
+
+def test_a_role_cannot_be_played_by_the_local_policy(write, tools_file):
+    found = problems(write, """
+        catalogs: [{source: openai, path: cat/tools.yaml}]
+        roles: {assistant: {model: policy}}
+    """)
+    assert found == [":2: roles.assistant.model: model 'policy' has backend 'local' (expected procedural, openai or "
+                     "engine: the local policy is trained and evaluated, it does not play synthesis roles)"]

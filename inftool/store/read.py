@@ -1,0 +1,168 @@
+"""Reading the run store: every query inftool asks of it, and ``query`` for ``inftool sql``."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Iterator, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, Self
+
+import duckdb
+
+from inftool.errors import UsageError
+from inftool.store import rows
+
+_JSON_COLUMNS = ("messages", "tools", "goal")
+_MESSAGES = ('[{"role": "VARCHAR", "content": "VARCHAR", "tool_call_id": "VARCHAR", "name": "VARCHAR", '
+             '"tool_calls": [{"id": "VARCHAR", "type": "VARCHAR", '
+             '"function": {"name": "VARCHAR", "arguments": "VARCHAR"}}]}]')
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@cache
+def _row_type(columns: tuple[str, ...]) -> type:
+    return namedtuple("Row", columns, rename=True)
+
+
+class StoreReader:
+    """The reading half of :class:`~inftool.store.Store`. Methods returning rows give named tuples
+    (``row.tool`` or unpacked in column order); ``run_id=None`` means the current (newest) run."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False):
+        self._con, self.path, self.read_only = con, path, read_only
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def current_run(self) -> str | None:
+        """The newest run's id, or None in an empty store."""
+        found = self._all("SELECT run_id FROM current_run")
+        return found[0][0] if found else None
+
+    def iterations(self, run_id: str) -> list[Any]:
+        """Rows (iteration, status, started_at, finished_at, weights) of the run, weights parsed."""
+        found = self._rows("SELECT iteration, status, started_at, finished_at, weights FROM iterations "
+                           "WHERE run_id = ? ORDER BY iteration", [run_id])
+        return [r._replace(weights=None if r.weights is None else rows.loads(r.weights)) for r in found]
+
+    def existing_indices(self, run_id: str, iteration: int) -> set[int]:
+        """The ``index`` of every episode stored for one iteration (accepted or not)."""
+        found = self._all("SELECT idx FROM episodes WHERE run_id = ? AND iteration = ?", [run_id, iteration])
+        return {i for (i,) in found}
+
+    def accepted_requests(self, run_id: str) -> list[tuple[str, str]]:
+        """(episode id, first user message) of accepted episodes in (iteration, index) order."""
+        return self._all("SELECT episode_id, request FROM episodes WHERE run_id = ? AND accepted "
+                         "ORDER BY iteration, idx", [run_id])
+
+    def episodes(self, run_id: str, *, accepted: bool | None = True, split: str | None = None,
+                 iteration: int | None = None, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Stored episodes as dicts (table columns; messages, tools and goal parsed) in (iteration, index)
+        order, streamed. ``accepted=None`` yields accepted and rejected ones alike."""
+        where, params = ["run_id = ?"], [run_id]
+        for column, value in (("accepted", accepted), ("split", split), ("iteration", iteration)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        cursor = self._con.cursor()
+        try:
+            cursor.execute(f"SELECT * FROM episodes WHERE {' AND '.join(where)} ORDER BY iteration, idx", params)
+            columns = [d[0] for d in cursor.description]
+            while chunk := cursor.fetchmany(batch):
+                for values in chunk:
+                    row = dict(zip(columns, values, strict=True))
+                    for key in _JSON_COLUMNS:
+                        row[key] = rows.loads(row[key])
+                    yield row
+        finally:
+            cursor.close()
+
+    def copy_parquet(self, run_id: str, split: str, path: Path) -> int:
+        """Write the run's accepted episodes of one split to a Parquet file; returns the row count.
+
+        ``messages`` is a list of structs (role, content, tool_calls, tool_call_id, name) and ``tools`` a
+        list of {type, function: {name, description, parameters}} where ``parameters`` stays JSON text
+        (schemas differ from tool to tool), so ``datasets`` reads the file with one fixed schema."""
+        where = f"run_id = {_literal(run_id)} AND accepted AND split = {_literal(split)}"  # COPY takes no parameters
+        select = f"""
+            SELECT episode_id, iteration, idx, complexity, tool, split,
+                   from_json(messages, '{_MESSAGES}') AS messages,
+                   [{{'type': json_extract_string(t, '$.type'),
+                      'function': {{'name': json_extract_string(t, '$.function.name'),
+                                    'description': json_extract_string(t, '$.function.description'),
+                                    'parameters': json_extract(t, '$.function.parameters')::VARCHAR}}}}
+                    FOR t IN from_json(tools, '["JSON"]')] AS tools
+            FROM episodes WHERE {where} ORDER BY iteration, idx"""
+        self._con.execute(f"COPY ({select}) TO {_literal(str(path))} (FORMAT parquet)").fetchall()
+        count = self._all(f"SELECT count(*) FROM episodes WHERE {where}")[0][0]
+        return count
+
+    def verdicts(self, episode_id: str) -> list[Any]:
+        """Rows (position, gate, passed, reason) of one episode, in the order the gates ran."""
+        return self._rows("SELECT position, gate, passed, reason FROM verdicts WHERE episode_id = ? ORDER BY position",
+                          [episode_id])
+
+    def coverage(self, run_id: str | None = None) -> list[Any]:
+        """Rows (tool, complexity, param_type, accepted) of the run (default: the current one)."""
+        return self._rows("SELECT * FROM coverage_of(?)", [self._run(run_id)])
+
+    def coverage_cells(self, run_id: str | None = None) -> list[Any]:
+        """Rows (tool, complexity, accepted, rejected, total) of the run (default: the current one)."""
+        return self._rows("SELECT * FROM coverage_cells_of(?)", [self._run(run_id)])
+
+    def gaps(self, run_id: str | None = None, limit: int | None = 20) -> list[Any]:
+        """The latest iteration's scenario cells ranked worst first: rows (rank, iteration, complexity, tool,
+        weight, expected, accepted, rejected, coverage_ratio, rejection_rate, top_reason,
+        top_reason_count, score). expected = n * weight / sum(weight) with n the iteration's episodes;
+        score = max(0, 1 - accepted / expected) + rejected / (accepted + rejected), missing rates as 0,
+        so 0 (fully covered, nothing rejected) .. 2 (nothing accepted, everything rejected); cells
+        without episodes score 1. ``limit=None`` returns every cell."""
+        sql = "SELECT * FROM gaps_of(?)" + ("" if limit is None else f" LIMIT {int(limit)}")
+        return self._rows(sql, [self._run(run_id)])
+
+    def gate_pass_rates(self, run_id: str | None = None) -> list[Any]:
+        """Rows (gate, complexity, evaluated, passed, pass_rate): a gate counts as evaluated for an
+        episode only when it ran (gates after a failure do not)."""
+        return self._rows("SELECT * FROM gate_pass_rates_of(?)", [self._run(run_id)])
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+        """Run SQL for ``inftool sql``: (column names, rows of the last statement). Meant for reads (the
+        views answer for the current run). Nothing is blocked: on a store opened for writing a write
+        statement does write (and commits at once); open with ``read_only=True`` to forbid writes.
+        DuckDB errors become UsageError("SQL error: ...")."""
+        cursor = self._con.cursor()
+        try:
+            cursor.execute(sql, params)
+            if cursor.description is None:
+                return [], []
+            return [d[0] for d in cursor.description], cursor.fetchall()
+        except duckdb.Error as error:
+            raise UsageError(f"SQL error: {error}") from error
+        finally:
+            cursor.close()
+
+    def _run(self, run_id: str | None) -> str | None:
+        return run_id if run_id is not None else self.current_run()
+
+    def _all(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        """Every row of ``sql``. Always read to the end: DuckDB 2 refuses other work on a connection
+        (registering a relation, for one) while a result of execute() is unfinished."""
+        return self._con.execute(sql, params).fetchall()
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        result = self._con.execute(sql, params)
+        row = _row_type(tuple(d[0] for d in result.description))
+        return [row(*values) for values in result.fetchall()]

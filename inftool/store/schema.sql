@@ -1,0 +1,83 @@
+-- The tables of a run directory's store.duckdb. Every statement is idempotent: Store.open runs this
+-- file each time it opens a store for writing. Timestamps are UTC. Bump SCHEMA_VERSION in db.py when
+-- a table changes shape.
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+-- One row per compiled plan that wrote to this store; the newest (highest seq) is `current_run`.
+CREATE TABLE IF NOT EXISTS runs (
+    run_id       VARCHAR PRIMARY KEY,       -- the plan's content_hash[:16]
+    seq          INTEGER NOT NULL UNIQUE,   -- 1, 2, ...: order in which runs were first written
+    name         VARCHAR NOT NULL,
+    recipe       VARCHAR,
+    content_hash VARCHAR NOT NULL,
+    seed         BIGINT,
+    created_at   TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS iterations (
+    run_id      VARCHAR NOT NULL,
+    iteration   INTEGER NOT NULL,
+    status      VARCHAR NOT NULL,           -- 'running', 'done', 'failed', ...
+    started_at  TIMESTAMP,
+    finished_at TIMESTAMP,
+    weights     JSON,                       -- the scenario weights the loop chose, if any
+    PRIMARY KEY (run_id, iteration)
+);
+
+CREATE TABLE IF NOT EXISTS tools (
+    run_id        VARCHAR NOT NULL,
+    name          VARCHAR NOT NULL,         -- function-calling name, unique in the catalog
+    original_name VARCHAR NOT NULL,
+    source        VARCHAR NOT NULL,
+    description   VARCHAR NOT NULL,
+    parameters    JSON NOT NULL,            -- JSON Schema of the arguments
+    output_schema JSON,
+    param_names   VARCHAR[] NOT NULL,       -- top-level parameters, in schema order
+    param_types   VARCHAR[] NOT NULL,       -- their JSON types, aligned with param_names ('any' when absent)
+    PRIMARY KEY (run_id, name)
+);
+
+CREATE TABLE IF NOT EXISTS scenarios (
+    run_id     VARCHAR NOT NULL,
+    iteration  INTEGER NOT NULL,
+    complexity VARCHAR NOT NULL,
+    tool       VARCHAR NOT NULL,
+    weight     DOUBLE NOT NULL,
+    PRIMARY KEY (run_id, iteration, complexity, tool)
+);
+
+CREATE TABLE IF NOT EXISTS episodes (
+    episode_id   VARCHAR PRIMARY KEY,
+    run_id       VARCHAR NOT NULL,
+    iteration    INTEGER NOT NULL,
+    idx          INTEGER NOT NULL CHECK (idx >= 0),
+    complexity   VARCHAR NOT NULL,
+    tool         VARCHAR NOT NULL,          -- the goal's target: the scenario cell's tool
+    called_tools VARCHAR[] NOT NULL,        -- distinct tool names in the goal's planned calls
+    offered      VARCHAR[] NOT NULL,        -- tools offered to the assistant, in order
+    persona      VARCHAR,
+    request      VARCHAR,                   -- the user's first message
+    messages     JSON NOT NULL,             -- OpenAI chat messages
+    tools        JSON NOT NULL,             -- OpenAI `tools` list
+    goal         JSON NOT NULL,             -- Goal.to_json()
+    accepted     BOOLEAN NOT NULL,          -- every gate ran and passed
+    failed_gate  VARCHAR,                   -- the first gate that failed
+    reason       VARCHAR,                   -- its reason
+    split        VARCHAR NOT NULL CHECK (split IN ('train', 'heldout')),
+    error        VARCHAR,                   -- why role-play could not finish
+    created_at   TIMESTAMP NOT NULL
+);
+
+-- One row per gate that ran on an episode (gates after a failing one do not run).
+CREATE TABLE IF NOT EXISTS verdicts (
+    episode_id VARCHAR NOT NULL,
+    position   SMALLINT NOT NULL,           -- 0-based order in which the gates ran
+    gate       VARCHAR NOT NULL,
+    passed     BOOLEAN NOT NULL,
+    reason     VARCHAR,
+    PRIMARY KEY (episode_id, gate)
+);

@@ -1,0 +1,35 @@
+"""Casting: which backend plays each role, as the recipe says (procedural, or an LM through DSPy)."""
+
+from __future__ import annotations
+
+from inftool.catalog import Tool
+from inftool.compile import Plan
+
+from .dialogue import Cast
+from .phrasing import Phraser
+from .procedural import ProceduralAssistant, ProceduralServer, ProceduralUser
+from .schemas import SchemaChecks
+from .values import ValueSampler
+
+
+def cast_roles(spec, plan: Plan, values: ValueSampler, checks: SchemaChecks,
+               catalog: dict[str, Tool]) -> tuple[Cast, int]:
+    """The cast for a run, and how many episodes may be played at once (1 unless an LM plays a role)."""
+    phraser = Phraser(plan.seed)
+    procedural = {
+        "user": lambda: ProceduralUser(phraser, catalog, spec.roles.user.vagueness),
+        "assistant": lambda: ProceduralAssistant(phraser),
+        "server": lambda: ProceduralServer(values, checks),
+    }
+    players, concurrency, lm_roles = {}, 1, None
+    for program in plan.roles:
+        model = spec.models[program.model]
+        if model.backend == "procedural":
+            players[program.role] = procedural[program.role]()
+        else:  # openai or engine: the recipe allows no other backend for a role
+            from . import lm
+
+            lm_roles = lm_roles or lm.RoleFactory()
+            players[program.role] = lm_roles.build(program.role, model, program.instructions)
+            concurrency = max(concurrency, model.concurrency)
+    return Cast(players["user"], players["assistant"], players["server"]), concurrency

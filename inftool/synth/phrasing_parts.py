@@ -1,0 +1,170 @@
+"""Sentence parts for ``phrasing``: frames, openings, closings, connectors, and argument layouts."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from inftool.catalog import Tool
+
+from .wording import ParamWords, bool_phrase, join, param_words, task_phrase, value_text
+
+FRAMES = (
+    "{c}.", "Please {c}.", "Can you {c}?", "Could you {c}?", "Could you please {c}?", "Would you {c}?",
+    "Can you please {c}?", "I need you to {c}.", "I'd like you to {c}.", "I want you to {c}.", "I need to {c}.",
+    "I want to {c}.", "I'd like to {c}.", "I'm trying to {c}.", "I have to {c}.", "Help me {c}.",
+    "Could you help me {c}?", "Is it possible to {c}?", "Is there a way to {c}?", "Let's {c}.",
+    "Go ahead and {c}.", "I was hoping you could {c}.", "Quick favor: {c}.", "Would you be able to {c}?",
+    "Any chance you could {c}?", "Mind helping me {c}?", "I'd appreciate it if you could {c}.",
+    "Would you mind if we {c}?", "Can we {c}?", "Need to {c}.", "Please go ahead and {c}.", "Kindly {c}.",
+    "My goal is to {c}.", "What I need is to {c}.", "Can you {c} for me?", "Could you {c} for me, please?",
+)
+NP_FRAMES = (
+    "What is {c}?", "What's {c}?", "I need {c}.", "Can you tell me {c}?", "Could you find out {c}?",
+    "I'm looking for {c}.", "Give me {c}.", "Tell me {c}.", "I'd like to know {c}.", "Do you know {c}?",
+    "I'm curious about {c}.", "Please get me {c}.", "Could you look up {c}?", "I want {c}.",
+)
+OPENINGS = (
+    "Hi!", "Hello,", "Hey there.", "Hi there,", "Good morning!", "Good evening.", "Hey,", "Hi, quick question.",
+    "Hope you can help.", "Okay,", "So,", "Hello there!", "Hey assistant,", "Hi, hope you're well.", "Morning!",
+    "Hi, I need some help.", "Hey, got a minute?",
+)
+PERSONA_INTROS = (
+    "I'm {p}.", "As {p}, I could use a hand.", "{P} here.", "Quick context: I'm {p}.",
+    "I'm {p}, so I'm short on time.", "Speaking as {p}:", "Being {p}, I deal with this a lot.", "I work as {p}.",
+    "I'm {p} and this came up today.", "Some background: I'm {p}.",
+)
+CLOSINGS = (
+    "Thanks!", "Thank you.", "Thanks in advance.", "Appreciate it!", "Cheers.", "That would help a lot.",
+    "Much appreciated.", "Thanks so much!", "Let me know what you find.", "No rush.", "I'd really appreciate it.",
+    "Thank you kindly.", "Ty!", "That's all for now.", "Thanks a bunch.",
+)
+PLURAL_THEN = ("and also", "and then", "then", "plus", "and", "as well as", "and after that")
+SEQUENCE = {
+    "source": ("using the {f} you find", "with the {f} you get back", "for the {f} that turns up",
+               "using whatever {f} comes back", "with the {f} from that result", "using the resulting {f}"),
+    "then": ("then", "and then", "after that", "and once you have it,", "and with that,"),
+    "next": ("then", "after that,", "once that's done,", "next,", "with that result,", "when you have it,"),
+    "also": ("also", "and", "then", "after that,", "additionally,", "on top of that,", "next,", "plus,"),
+    "prepare": ("before that,", "to figure that out, first", "for that, first", "you'll need to first",
+                "to get there,", "start by having to"),
+}
+# Attribute layouts: how the arguments that are not prepositional phrases are attached to the verb phrase.
+_ATTR_STYLES = (
+    (" with {list}", ("{L} {V}", "{L} set to {V}", "a {L} of {V}", "{L} of {V}")),
+    (" using {list}", ("{L} {V}", "{V} as the {L}", "{V} for the {L}")),
+    (" where {list}", ("the {L} {is} {V}", "{L} {is} {V}")),
+    (" ({list})", ("{L}: {V}", "{L} {V}", "{L} = {V}")),
+    (": {list}", ("{L} {V}", "{L}: {V}", "{L} = {V}")),
+    (", {list}", ("{L} {V}", "{L} set to {V}")),
+    (" - {list}", ("{L} {V}", "{L}: {V}")),
+    (" for {list}", ("{L} {V}", "a {L} of {V}")),
+    (" given {list}", ("{L} {V}", "a {L} of {V}")),
+    (" with the following: {list}", ("{L} {V}", "{L}: {V}")),
+)
+_SENTENCES = ("The {L} {is} {V}.", "{Lc}: {V}.", "Use {V} for the {L}.", "{Lc} should be {V}.", "Set the {L} to {V}.",
+              "It's {V} for the {L}.")
+_DOUBLE_STOP = re.compile(r"(?<=[A-Za-z][.?!])[.?](?=\s|$)")
+_LETTER = ("{L} = {V}", "{L} set to {V}", "{L} equal to {V}")
+
+
+@dataclass
+class ToolWords:
+    vp: str
+    np: str | None
+    params: dict[str, ParamWords]
+
+    def param(self, name: str) -> ParamWords:
+        words = self.params.get(name)
+        if words is None:
+            words = self.params[name] = param_words(name, {})
+        return words
+
+
+def tool_words(tool: Tool) -> ToolWords:
+    vp, np = task_phrase(tool.description, tool.name)
+    return ToolWords(vp, np, {k: param_words(k, v) for k, v in tool.properties.items()})
+
+
+def attach(head: str, args: str) -> str:
+    """A verb phrase and its arguments: 'search flights' + ': origin SFO' or + 'from SFO'."""
+    if not args:
+        return head
+    return head + args if args[0] in ",:;" else f"{head} {args}"
+
+
+def frame(templates: tuple[str, ...], clause: str, rng: random.Random) -> str:
+    """The clause in one of the frames ('Can you {c}?'), starting with a capital letter."""
+    text = rng.choice(templates).format(c=clause)
+    return text[:1].upper() + text[1:]
+
+
+def capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def finish(text: str, rng: random.Random) -> str:
+    """Tidy spacing; now and then a casual, lower-case message without the final full stop."""
+    if "  " in text:
+        text = text.replace("  ", " ")
+    if ".." in text or "?." in text or "!." in text:  # a value ending with its own stop ('... a great day.')
+        text = _DOUBLE_STOP.sub("", text)
+    if rng.random() < 0.08 and text.endswith(".") and text[:2] not in ("I ", "I'") and not text[:2].isupper():
+        text = text[:1].lower() + text[1:-1]
+    return text
+
+
+def _attribute(words: ParamWords, value: Any, text: str, forms: tuple[str, ...], rng: random.Random) -> str:
+    if len(words.label) == 1:
+        return rng.choice(_LETTER).format(L=words.label, V=text)
+    form = rng.choice(forms)
+    if "a {L} of" in form:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            form = "{L} {V}"
+        elif words.label[:1] in "aeiou":
+            form = "an {L} of {V}"
+    return form.format(L=words.label, V=text, **{"is": _is(words.label)})
+
+
+def _is(lab: str) -> str:
+    return "are" if lab.endswith("s") and not lab.endswith(("ss", "us", "is")) else "is"
+
+
+def args_text(words: ToolWords, arguments: dict[str, Any], rng: random.Random, vague: bool, skip: set[str],
+              sentences: bool = False) -> str:
+    """The arguments as words after the verb phrase ('from SFO to NRT with 2 adults and cabin class business')."""
+    items = [(k, v) for k, v in arguments.items() if k not in skip]
+    if not items:
+        return ""
+    if len(items) > 1 and rng.random() < 0.5:
+        rng.shuffle(items)
+    if sentences:
+        return " ".join(_sentence(words.param(k), v, rng, vague) for k, v in items)
+    connector, forms = rng.choice(_ATTR_STYLES)
+    preps, attrs = [], []
+    for key, value in items:
+        param = words.param(key)
+        text = value_text(value, param, rng, vague)
+        if isinstance(value, bool) and vague:
+            preps.append(bool_phrase(param, value, rng))
+        elif param.preps and rng.random() < 0.8:
+            preps.append(rng.choice(param.preps).format(v=text))
+        elif param.count_noun and type(value) is int and rng.random() < 0.7:
+            noun = param.count_noun[0 if value == 1 else 1]
+            preps.append(f"with {param.bound}{text} {noun}" if param.bound else f"{rng.choice(('for', 'with'))} {text} {noun}")
+        else:
+            attrs.append(_attribute(param, value, text, forms, rng))
+    out = " ".join(preps)
+    if attrs:
+        out += connector.format(list=join(attrs, rng))
+    return out.strip()
+
+
+def _sentence(words: ParamWords, value: Any, rng: random.Random, vague: bool) -> str:
+    if isinstance(value, bool) and vague:
+        return bool_phrase(words, value, rng).capitalize() + "."
+    text = value_text(value, words, rng, vague)
+    lab = words.label
+    return rng.choice(_SENTENCES).format(L=lab, Lc=lab[:1].upper() + lab[1:], V=text, **{"is": _is(lab)})

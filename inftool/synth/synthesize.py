@@ -1,0 +1,180 @@
+"""The synthesis stage: scenario cells -> role-played episodes -> gate verdicts -> the DuckDB store.
+
+Episode ``i`` of iteration ``k`` draws everything from ``Random(f"{seed}:{k}:{i}")``, so with
+procedural backends the same recipe and seed give the same episodes, and an interrupted stage
+resumes by skipping the indices already committed (dedup state is rebuilt from the store).
+Episodes are verified in index order and written in batches, one transaction each.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+from inftool.compile import Compiled
+from inftool.spec import LoadedRecipe
+
+from .cast import cast_roles
+from .dedup import Deduplicator
+from .dialogue import play
+from .episode import Episode
+from .phrasing import PERSONAS
+from .planner import ScenarioPlanner, ScenarioSettings
+from .roles import RoleError
+from .schemas import SchemaChecks
+from .values import ValueSampler
+from .verify import Verifier
+
+BATCH = 1000
+
+
+@dataclass
+class SynthReport:
+    run_id: str
+    iteration: int
+    requested: int
+    already_stored: int = 0
+    written: int = 0
+    accepted: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    """Rejected episodes by the gate that failed."""
+    seconds: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.written / self.seconds if self.seconds else 0.0
+
+
+class Synthesizer:
+    """Everything one run needs to turn scenario cells into verified episodes."""
+
+    def __init__(self, loaded: LoadedRecipe, compiled: Compiled, run_id: str):
+        spec, plan = loaded.spec, compiled.plan
+        self.run_id, self.seed, self.heldout = run_id, plan.seed, plan.evaluation.heldout
+        self.catalog = {tool.name: tool for tool in compiled.catalog}
+        self.openai_tools = {tool.name: tool.to_openai() for tool in compiled.catalog}
+        values = ValueSampler(plan.seed, _locale(spec))
+        for tool in compiled.catalog:  # compile each tool's value generators now, not inside the loop
+            values.arguments(tool, random.Random(0))
+        settings = ScenarioSettings(plan.scenarios.distractors, plan.scenarios.max_parallel)
+        self.planner = ScenarioPlanner(compiled.catalog, values, settings, spec.roles.user.personas or PERSONAS)
+        checks = SchemaChecks()
+        self.cast, self.concurrency = cast_roles(spec, plan, values, checks, self.catalog)
+        self.verifier = Verifier(self.catalog, plan.gates.verify, checks, Deduplicator(plan.gates.dedup_threshold))
+        self.cells = [(c.complexity, c.tool) for c in plan.scenarios.cells]
+        self.set_weights({(c.complexity, c.tool): c.weight for c in plan.scenarios.cells})
+
+    def set_weights(self, weights: dict[tuple[str, str], float]) -> None:
+        """Sampling weights per (complexity, tool) cell (gap targeting changes them between iterations)."""
+        self._cumulative = list(accumulate(weights.get(cell, 0.0) for cell in self.cells))
+
+    def remember(self, accepted_requests: Iterable[str]) -> None:
+        """Feed requests already accepted (earlier iterations, an interrupted run) to the dedup gate."""
+        for request in accepted_requests:
+            reason, key = self.verifier.dedup.check(request)
+            if key is not None:
+                self.verifier.dedup.add(key)
+
+    def episode(self, iteration: int, index: int) -> Episode:
+        """Role-play one episode (not yet verified)."""
+        rng = random.Random(f"{self.seed}:{iteration}:{index}")
+        point = rng.random() * self._cumulative[-1]
+        complexity, tool = self.cells[min(bisect.bisect_right(self._cumulative, point), len(self.cells) - 1)]
+        goal = self.planner.plan(complexity, tool, rng)
+        episode_id = hashlib.sha1(f"{self.run_id}:{iteration}:{index}".encode()).hexdigest()[:20]
+        tools = [self.openai_tools[name] for name in goal.offered]
+        episode = Episode(episode_id, iteration, index, goal, [], tools, split=self._split(episode_id))
+        try:
+            played = play(goal, self.cast, self.catalog, rng)
+            episode.messages, episode.call_errors = played.messages, played.call_errors
+        except RoleError as exc:
+            episode.error = str(exc)
+        return episode
+
+    def _split(self, episode_id: str) -> str:
+        draw = int(hashlib.sha1(f"{self.seed}:{episode_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        return "heldout" if draw < self.heldout else "train"
+
+    def run(self, iteration: int, indices: list[int]) -> Iterator[Episode]:
+        """Verified episodes for ``indices``, in order; LM-backed roles play ``concurrency`` episodes at once."""
+        if self.concurrency <= 1:
+            played: Iterable[Episode] = (self.episode(iteration, i) for i in indices)
+            for episode in played:
+                episode.verdicts = self.verifier.verify(episode)
+                yield episode
+            return
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for start in range(0, len(indices), 4 * self.concurrency):
+                chunk = indices[start : start + 4 * self.concurrency]
+                for episode in pool.map(lambda i: self.episode(iteration, i), chunk):
+                    episode.verdicts = self.verifier.verify(episode)
+                    yield episode
+
+
+def synthesize(synthesizer: Synthesizer, store, iteration: int, count: int,
+               progress: Callable[[int], None] | None = None) -> SynthReport:
+    """Make episodes 0..count-1 of ``iteration`` that are not stored yet, and store them.
+
+    Batches are written by one background thread while the next batch is played (DuckDB works
+    without the GIL), one transaction each and in order; at most one batch is in flight, and an
+    interruption waits for it, so the store holds whole batches only.
+    """
+    run_id = synthesizer.run_id
+    existing = store.existing_indices(run_id, iteration)
+    report = SynthReport(run_id, iteration, count, already_stored=len(existing & set(range(count))))
+    synthesizer.remember(r for _, r in store.accepted_requests(run_id))
+    todo = [i for i in range(count) if i not in existing]
+    if progress:
+        progress(report.already_stored)
+    start, batch = time.perf_counter(), []
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending: Future | None = None
+        try:
+            for episode in synthesizer.run(iteration, todo):
+                batch.append(episode)
+                _count(report, episode)
+                if len(batch) >= BATCH:
+                    pending = _hand_over(writer, pending, store, run_id, batch, report, progress)
+                    batch = []
+            pending = _hand_over(writer, pending, store, run_id, batch, report, progress)
+        finally:
+            if pending is not None:
+                pending.result()
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _count(report: SynthReport, episode: Episode) -> None:
+    if episode.accepted:
+        report.accepted += 1
+    else:
+        report.rejected[episode.rejection.gate if episode.rejection else "format"] += 1
+
+
+def _hand_over(writer: ThreadPoolExecutor, pending: Future | None, store, run_id: str, batch: list[Episode],
+               report: SynthReport, progress) -> Future | None:
+    """Wait for the batch in flight (raising its error, if any), then start writing ``batch``."""
+    if pending is not None:
+        pending.result()
+    if not batch:
+        return None
+
+    def write() -> None:
+        store.write_episodes(run_id, batch)
+        report.written += len(batch)
+        if progress:
+            progress(len(batch))
+
+    return writer.submit(write)
+
+
+def _locale(spec) -> str:
+    models = [spec.models[getattr(spec.roles, role).model] for role in ("user", "server")]
+    return next((m.locale for m in models if m.backend == "procedural"), "en_US")

@@ -1,0 +1,158 @@
+"""Verification gates, in order: format -> schema -> execution -> consistency -> dedup.
+
+Each gate gives a Verdict with a reason; the first failure ends verification (later gates are not
+evaluated) and the episode is kept, rejected, with that reason. Dedup remembers only accepted
+requests, so a rejected episode never blocks a later good one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from inftool.catalog import Tool
+
+from .dedup import Deduplicator
+from .episode import Call, Episode, Verdict
+from .schemas import SchemaChecks
+
+GATE_ORDER = ("format", "schema", "execution", "consistency", "dedup")
+
+
+class Verifier:
+    def __init__(self, catalog: dict[str, Tool], gates: list[str], checks: SchemaChecks, dedup: Deduplicator):
+        self.catalog, self.checks, self.dedup = catalog, checks, dedup
+        self.gates = [g for g in GATE_ORDER if g in gates]
+
+    def verify(self, episode: Episode) -> list[Verdict]:
+        verdicts, dedup_key = [], None
+        for gate in self.gates:
+            if gate == "dedup":
+                reason, dedup_key = self.dedup.check(episode.request)
+            else:
+                reason = getattr(self, f"_{gate}")(episode)
+            verdicts.append(Verdict(gate, reason is None, reason or ""))
+            if reason:
+                return verdicts
+        if dedup_key is not None:
+            self.dedup.add(dedup_key)
+        return verdicts
+
+    def _format(self, episode: Episode) -> str | None:
+        if episode.error:
+            return f"role-play failed: {episode.error}"
+        return conversation_problem(episode.messages)
+
+    def _schema(self, episode: Episode) -> str | None:
+        offered = set(episode.goal.offered)
+        for call in episode.made_calls:
+            if call.name not in offered:
+                return f"called '{call.name}', which is not among the offered tools"
+            problem = self.checks.problem(self.catalog[call.name], call.arguments)
+            if problem:
+                return problem
+        return None
+
+    def _execution(self, episode: Episode) -> str | None:
+        if episode.call_errors:
+            return f"the server rejected a call: {episode.call_errors[0]}"
+        return None
+
+    def _consistency(self, episode: Episode) -> str | None:
+        goal, made = episode.goal, episode.made_calls
+        if goal.complexity == "irrelevance":
+            return f"called '{made[0].name}' although no offered tool fits the request" if made else None
+        if goal.withheld and _called_before_second_user_turn(episode.messages):
+            return f"called a tool before asking for the missing '{goal.withheld}'"
+        wanted, got = Counter(map(canonical, goal.calls)), Counter(map(canonical, made))
+        if wanted - got:
+            return f"missing call {_show(next(iter(wanted - got)))}"
+        if got - wanted:
+            return f"unexpected call {_show(next(iter(got - wanted)))}"
+        order = [canonical(c) for c in made]
+        for link in goal.links:
+            before = canonical(goal.steps[link.from_step][link.from_call])
+            after = canonical(goal.steps[link.to_step][link.to_call])
+            if order.index(after) < order.index(before):
+                return f"{_show(after)} needs the result of {_show(before)}, but came first"
+        return None
+
+
+def canonical(call: Call) -> str:
+    """A call as text, with integral floats as integers (1.0 == 1), keys sorted."""
+    return call.name + json.dumps(_integral(call.arguments), sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _integral(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
+
+def _show(key: str) -> str:
+    name, _, arguments = key.partition("{")
+    return f"{name}({{{arguments}"[:160] + ")"
+
+
+def _called_before_second_user_turn(messages: list[dict[str, Any]]) -> bool:
+    users = 0
+    for message in messages:
+        users += message.get("role") == "user"
+        if message.get("tool_calls") and users < 2:
+            return True
+    return False
+
+
+def conversation_problem(messages: list[dict[str, Any]]) -> str | None:
+    """Why ``messages`` are not a well-formed tool-use conversation in OpenAI chat format, or None."""
+    if not messages or messages[0].get("role") != "user" or not _text(messages[0].get("content")):
+        return "the conversation must start with a non-empty user message"
+    pending: set[str] = set()
+    for i, message in enumerate(messages):
+        role = message.get("role")
+        if role == "tool":
+            if message.get("tool_call_id") not in pending or not isinstance(message.get("content"), str):
+                return f"message {i}: a tool result must answer an open call and hold text"
+            pending.discard(message["tool_call_id"])
+            continue
+        if pending:
+            return f"message {i}: a new {role} message before every tool call got its result"
+        if role == "assistant" and message.get("tool_calls"):
+            problem = _calls_problem(message["tool_calls"])
+            if problem:
+                return f"message {i}: {problem}"
+            pending = {c["id"] for c in message["tool_calls"]}
+        elif role not in ("user", "assistant") or not _text(message.get("content")):
+            return f"message {i}: a {role!r} message needs non-empty text"
+    if pending:
+        return "the conversation ends with tool calls that got no result"
+    if messages[-1].get("role") != "assistant" or messages[-1].get("tool_calls"):
+        return "the conversation must end with the assistant's answer"
+    return None
+
+
+def _calls_problem(calls: Any) -> str | None:
+    if not isinstance(calls, list):
+        return "tool_calls must be a list"
+    ids = set()
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not _text(function.get("name")) or not _text(call.get("id")):
+            return "each tool call needs an id and a function name"
+        try:
+            arguments = json.loads(function.get("arguments") or "")
+        except (TypeError, ValueError):
+            return f"the arguments of '{function['name']}' are not valid JSON"
+        if not isinstance(arguments, dict):
+            return f"the arguments of '{function['name']}' are not a JSON object"
+        ids.add(call["id"])
+    return None if len(ids) == len(calls) else "tool call ids repeat"
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())

@@ -1,0 +1,167 @@
+"""Phraser: requests state every value (and only the ones they should), vary in shape, and are deterministic."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from inftool.catalog import Tool, read_bfcl, read_spec
+from inftool.errors import DataUnavailableError
+from inftool.synth.episode import Call, Goal, Link
+from inftool.synth.phrasing import PERSONAS, Phraser
+from inftool.synth.wording import label, task_phrase
+
+REPO = Path(__file__).resolve().parents[2]
+CATALOGS = sorted((REPO / "catalog").glob("*.yaml")) + [REPO / "catalog" / "openapi" / "library.yaml"]
+
+
+@pytest.fixture(scope="module")
+def tools() -> dict[str, Tool]:
+    return {t.name: t for path in CATALOGS for t in read_spec(path).tools}
+
+
+@pytest.fixture(scope="module")
+def bfcl() -> dict[str, Tool]:
+    try:
+        return {t.name: t for t in read_bfcl(["simple_python", "multiple", "parallel", "parallel_multiple"]).tools}
+    except DataUnavailableError as exc:
+        pytest.skip(f"BFCL data unavailable: {exc}")
+
+
+def leaves(value):
+    """The scalar values inside an argument value, as they must appear in a non-vague request."""
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in leaves(v)]
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    return [str(value)]
+
+
+def single(tool: Tool, arguments: dict) -> Goal:
+    return Goal("single", tool.name, [tool.name], [[Call(tool.name, arguments)]])
+
+
+def test_personas_and_task_phrases():
+    assert len(PERSONAS) >= 30 and len(set(PERSONAS)) == len(PERSONAS)
+    assert task_phrase("Calculates the area of a triangle given base and height.", "t") == \
+        ("calculate the area of a triangle", "the area of a triangle")
+    assert task_phrase("Search one-way or round-trip flights between two airports on given dates, optionally "
+                       "filtered by cabin.", "t")[0] == "search one-way or round-trip flights between two airports"
+    assert task_phrase("Current weather for a city.", "t") == ("get the current weather for a city",
+                                                                "the current weather for a city")
+    assert task_phrase("Reverses a string.", "t")[0] == "reverse a string"
+    assert label("X-Request-Id") == "request ID" and label("weight_kg") == "weight in kg"
+
+
+def test_every_value_appears_in_the_request(tools, bfcl):
+    phraser, rng = Phraser(1), random.Random(1)
+    for tool in list(tools.values()) + list(bfcl.values())[:300]:
+        for _ in range(3):
+            arguments = phraser.values.arguments(tool, rng, optional_share=0.6)
+            text = phraser.request(single(tool, arguments), {tool.name: tool}, rng, persona=rng.choice(PERSONAS),
+                                   vague=False)
+            missing = [leaf for leaf in leaves(arguments) if leaf not in text]
+            assert not missing, (tool.name, missing, text)
+
+
+def test_vague_values_stay_recoverable(tools):
+    phraser, rng = Phraser(0), random.Random(0)
+    tool = tools["search_flights"]
+    arguments = {"origin": "SFO", "destination": "NRT", "depart_date": "2025-03-14", "adults": 2,
+                 "cabin_class": "premium_economy"}
+    for _ in range(100):
+        text = phraser.request(single(tool, arguments), tools, rng, persona="", vague=True)
+        assert "SFO" in text and "NRT" in text and "premium economy" in text or "premium_economy" in text
+        assert re.search(r"March 14, 2025|14 March 2025|Mar 14, 2025|2025-03-14", text), text
+        assert re.search(r"\b(2|two)\b", text), text
+
+
+def test_requests_take_many_shapes(bfcl, tools):
+    phraser, rng = Phraser(2), random.Random(2)
+    for tool in (bfcl["calculate_triangle_area"], tools["search_flights"]):
+        shapes = set()
+        for _ in range(1000):
+            arguments = phraser.values.arguments(tool, rng)
+            text = phraser.request(single(tool, arguments), {tool.name: tool}, rng, persona="a librarian",
+                                   vague=False)
+            for leaf in sorted(set(leaves(arguments)), key=len, reverse=True):
+                text = text.replace(leaf, "<V>")
+            shapes.add(re.sub(r"\d+", "<N>", text))
+        assert len(shapes) >= 300, (tool.name, len(shapes))
+
+
+def test_parallel_and_multiple_requests_ask_for_every_call(bfcl):
+    phraser, rng = Phraser(3), random.Random(3)
+    area, factorial = bfcl["calculate_triangle_area"], bfcl["math_factorial"]
+    for _ in range(200):
+        calls = [Call(area.name, phraser.values.arguments(area, rng)) for _ in range(rng.randint(2, 3))]
+        calls.append(Call(factorial.name, {"number": rng.randint(13, 40)}))
+        goal = Goal("parallel_multiple", area.name, [area.name, factorial.name], [calls])
+        text = phraser.request(goal, bfcl, rng, persona=rng.choice(PERSONAS), vague=False)
+        for call in calls:
+            assert all(leaf in text for leaf in leaves(call.arguments)), (call, text)
+        assert "factorial" in text and "triangle" in text
+
+
+def test_multi_turn_request_leaves_out_the_withheld_argument(tools):
+    phraser, rng = Phraser(4), random.Random(4)
+    tool = tools["search_flights"]
+    for _ in range(200):
+        arguments = phraser.values.arguments(tool, rng, optional_share=0.7)
+        goal = Goal("multi_turn", tool.name, [tool.name], [[Call(tool.name, arguments)]], withheld="depart_date")
+        text = phraser.request(goal, tools, rng, persona=rng.choice(PERSONAS), vague=rng.random() < 0.5)
+        assert arguments["depart_date"] not in text
+        assert "depart_date" not in text and "depart date" not in text.lower()
+        question = phraser.clarifying_question(tool, "depart_date", rng)
+        assert "depart" in question.lower() or "date" in question.lower()
+        assert arguments["depart_date"] in phraser.clarification(goal, tool, rng)
+
+
+def test_multi_step_request_does_not_state_the_linked_value(tools):
+    phraser, rng = Phraser(5), random.Random(5)
+    search, book = tools["search_flights"], tools["book_flight"]
+    for _ in range(200):
+        first = Call(search.name, phraser.values.arguments(search, rng))
+        second_arguments = phraser.values.arguments(book, rng)
+        second_arguments["flight_id"] = "OF-LINKED-777"
+        goal = Goal("multi_step", search.name, [search.name, book.name],
+                    [[first], [Call(book.name, second_arguments)]],
+                    links=[Link(0, 0, "offers[0].flight_id", 1, 0, "flight_id")])
+        text = phraser.request(goal, tools, rng, persona=rng.choice(PERSONAS), vague=False)
+        assert "OF-LINKED-777" not in text
+        assert "flight ID" in text
+        assert all(leaf in text for leaf in leaves(first.arguments)), text
+
+
+def test_irrelevant_request_clarification_answers_and_refusal(tools, bfcl):
+    phraser, rng = Phraser(6), random.Random(6)
+    topic = bfcl["math_factorial"]
+    for _ in range(50):
+        text = phraser.irrelevant_request(topic, rng, persona=rng.choice(PERSONAS))
+        assert "factorial" in text and re.search(r"\d", text)
+    offered = [tools["search_flights"], tools["book_flight"]]
+    refusal = phraser.refusal("What is the factorial of 5?", offered, rng)
+    assert "search one-way or round-trip flights" in refusal
+    call = Call("get_service", {"service_name": "checkout-api"})
+    result = {"service_name": "checkout-api", "ready_replicas": 3, "events": [{"type": "normal", "message": "ok"}]}
+    answer = phraser.final_answer(single(tools["get_service"], call.arguments), [(call, result)], rng)
+    assert "checkout-api" in answer and "3" in answer
+
+
+def test_same_rng_same_text(tools):
+    def texts(seed: int) -> list[str]:
+        phraser, rng = Phraser(0), random.Random(seed)
+        out = []
+        for tool in tools.values():
+            goal = single(tool, phraser.values.arguments(tool, rng))
+            out.append(phraser.request(goal, tools, rng, persona="a nurse", vague=rng.random() < 0.5))
+            out.append(phraser.final_answer(goal, [(goal.calls[0], phraser.values.result(tool, goal.calls[0].arguments, rng))], rng))
+        return out
+
+    assert texts(1) == texts(1)
+    assert texts(1) != texts(2)

@@ -1,0 +1,214 @@
+"""ValueSampler: every value validates against its schema, values are realistic, sampling is deterministic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import subprocess
+import sys
+import zoneinfo
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from inftool.catalog import Tool, read_bfcl, read_spec
+from inftool.errors import DataUnavailableError
+from inftool.synth.regex_sample import sample_pattern
+from inftool.synth.value_rules import description_examples
+from inftool.synth.values import ValueSampler
+
+REPO = Path(__file__).resolve().parents[2]
+CATALOGS = sorted((REPO / "catalog").glob("*.yaml")) + [REPO / "catalog" / "openapi" / "library.yaml"]
+FORMATS = Draft202012Validator.FORMAT_CHECKER
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def catalog_tools() -> list[Tool]:
+    return [tool for path in CATALOGS for tool in read_spec(path).tools]
+
+
+@pytest.fixture(scope="module")
+def bfcl_tools() -> list[Tool]:
+    try:
+        return read_bfcl(["simple_python", "multiple", "parallel", "parallel_multiple"]).tools
+    except DataUnavailableError as exc:  # offline without the cached wheel
+        pytest.skip(f"BFCL data unavailable: {exc}")
+
+
+def _strict_formats(value, schema) -> bool:
+    """Formats the default checker does not check (date-time, time, uri, hostname), checked here."""
+    if isinstance(schema, dict) and isinstance(value, str):
+        fmt = schema.get("format")
+        if fmt == "date-time" and not dt.datetime.fromisoformat(value).tzinfo:
+            return False
+        if fmt == "time" and not re.fullmatch(r"\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})", value):
+            return False
+        if fmt in ("uri", "url") and not (urlparse(value).scheme and urlparse(value).netloc):
+            return False
+        if fmt == "hostname" and not _HOSTNAME.match(value):
+            return False
+    if isinstance(schema, dict) and isinstance(value, dict):
+        props = schema.get("properties") or {}
+        return all(_strict_formats(v, props.get(k)) for k, v in value.items())
+    if isinstance(schema, dict) and isinstance(value, list):
+        return all(_strict_formats(v, schema.get("items")) for v in value)
+    return True
+
+
+def _share_valid(tools: list[Tool], seeds=(0, 1, 2), per_parameter: int = 3) -> tuple[float, list[str], list[str]]:
+    total, failures, unsatisfiable = 0, [], []
+    for seed in seeds:
+        sampler, rng = ValueSampler(seed), random.Random(seed)
+        for tool in tools:
+            for name, schema in tool.properties.items():
+                validator = Draft202012Validator(schema, format_checker=FORMATS)
+                for _ in range(per_parameter):
+                    value = sampler.value(name, schema, rng)
+                    total += 1
+                    if not (validator.is_valid(value) and _strict_formats(value, schema)):
+                        failures.append(f"{tool.name}.{name}={value!r}")
+        unsatisfiable += sampler.unsatisfiable
+    return 1 - len(failures) / max(total, 1), failures, unsatisfiable
+
+
+def test_every_catalog_parameter_value_validates(catalog_tools):
+    share, failures, unsatisfiable = _share_valid(catalog_tools)
+    assert unsatisfiable == []
+    assert share == 1.0, failures[:10]
+
+
+def test_every_bfcl_parameter_value_validates(bfcl_tools):
+    share, failures, unsatisfiable = _share_valid(bfcl_tools, seeds=(0, 5), per_parameter=2)
+    assert unsatisfiable == []
+    assert share == 1.0, failures[:10]
+
+
+def test_arguments_and_results_validate(catalog_tools, bfcl_tools):
+    sampler, rng = ValueSampler(3), random.Random(3)
+    for tool in catalog_tools + bfcl_tools[:200]:
+        validator = Draft202012Validator(tool.parameters, format_checker=FORMATS)
+        for share in (0.0, 0.5, 1.0):
+            arguments = sampler.arguments(tool, rng, optional_share=share)
+            assert validator.is_valid(arguments), (tool.name, arguments)
+            assert set(tool.required) <= set(arguments)
+            if share == 0.0:
+                assert set(arguments) == set(tool.required)
+            if share == 1.0:
+                assert set(arguments) == set(tool.properties)
+        result = sampler.result(tool, arguments, rng)
+        json.dumps(result)
+        if tool.output_schema:
+            assert Draft202012Validator(tool.output_schema, format_checker=FORMATS).is_valid(result), (tool.name, result)
+            assert _strict_formats(result, tool.output_schema)
+        else:
+            assert isinstance(result, dict) and result
+
+
+def test_results_echo_arguments_and_force_fields(catalog_tools):
+    tools = {t.name: t for t in catalog_tools}
+    sampler, rng = ValueSampler(0), random.Random(0)
+    service = tools["get_service"]
+    result = sampler.result(service, {"service_name": "checkout-api"}, rng)
+    assert result["service_name"] == "checkout-api"
+    search = tools["search_flights"]
+    arguments = sampler.arguments(search, rng)
+    forced = sampler.result(search, arguments, rng, must_include={"flight_id": "FL1234"})
+    assert forced["offers"][0]["flight_id"] == "FL1234"
+    by_path = sampler.result(search, arguments, rng, must_include={"offers[1].flight_id": "FL9"})
+    assert by_path["offers"][1]["flight_id"] == "FL9"
+    plain = Tool(name="get_thing", original_name="get_thing", parameters={"type": "object"}, source="test")
+    assert sampler.result(plain, {}, rng, must_include={"thing_id": "T-1"})["thing_id"] == "T-1"
+
+
+def test_same_seed_and_rng_give_same_values(catalog_tools, bfcl_tools):
+    def draw(seed: int) -> list:
+        sampler, rng = ValueSampler(seed), random.Random(11)
+        out = []
+        for tool in catalog_tools + bfcl_tools[:100]:
+            arguments = sampler.arguments(tool, rng)
+            out.append([arguments, sampler.result(tool, arguments, rng)])
+        return out
+
+    assert draw(1) == draw(1)
+    assert draw(1) != draw(2)
+
+
+def test_values_do_not_depend_on_the_hash_seed():
+    code = ("import random, json, hashlib; from inftool.synth.values import ValueSampler; s = ValueSampler(4); "
+            "r = random.Random(4); names = ['person', 'email', 'city', 'phone', 'username', 'url', 'word']; "
+            "v = [s.value(n, {'type': 'string'}, r) for n in names * 5]; "
+            "print(hashlib.sha1(json.dumps(v).encode()).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
+                              env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
+    assert len(digests) == 1
+
+
+def test_realistic_values_by_name():
+    sampler, rng = ValueSampler(0), random.Random(0)
+    value = sampler.value
+    for _ in range(20):
+        zoneinfo.ZoneInfo(value("timezone", {"type": "string"}, rng))
+        assert re.fullmatch(r"[A-Z]{3}", value("currency", {"type": "string"}, rng))
+        assert re.fullmatch(r".+, [A-Z]{2}", value("location", {"type": "string", "description": "The city and state, e.g. Boston, MA"}, rng))
+        assert -90 <= value("latitude", {"type": "number"}, rng) <= 90
+        assert 1990 <= value("year", {"type": "integer"}, rng) <= 2024
+        assert "@" in value("email", {"type": "string"}, rng)
+        assert value("order_id", {"type": "string"}, rng)[:3] in ("ORD", "ord") or value("order_id", {"type": "string"}, rng).isdigit()
+    schema = {"type": "object", "properties": {"start_date": {"type": "string", "format": "date"},
+                                               "end_date": {"type": "string", "format": "date"}},
+              "required": ["start_date", "end_date"]}
+    for _ in range(50):
+        dates = value("range", schema, rng)
+        assert dates["end_date"] > dates["start_date"]
+
+
+def test_schema_shapes():
+    sampler, rng = ValueSampler(0), random.Random(0)
+    cases = [
+        {"type": ["string", "null"], "maxLength": 3},
+        {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        {"type": "integer", "minimum": 10, "maximum": 10},
+        {"type": "number", "multipleOf": 0.25, "minimum": 1, "maximum": 3},
+        {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}, "minItems": 2, "uniqueItems": True},
+        {"type": "array", "prefixItems": [{"type": "number"}, {"type": "string"}], "items": False},
+        {"anyOf": [{"type": "integer", "minimum": 5}, {"type": "null"}]},
+        {"allOf": [{"type": "string"}, {"minLength": 4}]},
+        {"const": {"a": 1}},
+        {"description": "Anything the caller wants echoed back."},
+        {"type": "object", "additionalProperties": {"type": "integer"}, "minProperties": 1},
+        {"type": "string", "pattern": "^(foo|ba[rz])-\\d{2,3}(?:-[A-F]{2})?$", "minLength": 6},
+        {"type": "string", "minLength": 20},
+    ]
+    for schema in cases:
+        validator = Draft202012Validator(schema, format_checker=FORMATS)
+        for _ in range(30):
+            sample = sampler.value("thing", schema, rng)
+            assert validator.is_valid(sample), (schema, sample)
+    assert sampler.unsatisfiable == []
+
+
+@pytest.mark.parametrize("pattern", [
+    "^[A-Z]{3}$", "^\\+[1-9][0-9]{6,14}$", "^([01][0-9]|2[0-3]):[0-5][0-9]$", "^(97[89])?[0-9]{9}[0-9X]$",
+    "^[a-z][a-z0-9-]{1,62}$", "^[0-9]+(s|m|h|d)$", "(a|b)\\1c", "[^a-z]{3}\\w\\s\\d", "^INC-[0-9]+$", "x.y*z+",
+])
+def test_pattern_samples_match(pattern):
+    rng = random.Random(0)
+    for _ in range(50):
+        text = sample_pattern(pattern, rng)
+        assert text is not None and re.search(pattern, text), (pattern, text)
+
+
+def test_description_examples():
+    assert description_examples("The city and state, e.g. Boston, MA.") == ["Boston, MA"]
+    assert description_examples("City and region or country, e.g. Lisbon, Portugal", pairs=True) == ["Lisbon, Portugal"]
+    assert description_examples("Type of the lawsuit, e.g., 'IPR', 'Patent', 'Commercial', etc.") == ["IPR", "Patent", "Commercial"]
+    assert description_examples("The gaming platform e.g. Xbox, Playstation, PC") == ["Xbox", "Playstation", "PC"]
+    assert description_examples("Ticker symbols, e.g. [AAPL, MSFT, BRK.B]") == ["AAPL", "MSFT", "BRK.B"]
+    assert description_examples("State or province code, e.g. CA or ON") == ["CA", "ON"]
+    assert description_examples('Expression, e.g. rate(x{a="b"}[5m])') == ['rate(x{a="b"}[5m])']
+    assert description_examples("No examples here.") == []
