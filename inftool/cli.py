@@ -220,7 +220,8 @@ def gaps(recipe: Path, overrides: tuple[str, ...], limit: int) -> None:
     from inftool import render
 
     with _open_store(recipe, overrides) as store:
-        columns, rows = store.query(f"SELECT * FROM gaps LIMIT {int(limit)}")
+        columns, rows = store.query("SELECT rank, complexity, tool, round(expected, 1) AS expected, accepted, rejected, "
+                                    f"round(score, 3) AS score, top_reason FROM gaps LIMIT {int(limit)}")
         rates = store.query("SELECT * FROM gate_pass_rates")
     render.rows(_stdout(), columns, rows, title=f"Top {limit} gaps")
     render.rows(_stdout(), *rates, title="Gate pass rates")

@@ -122,3 +122,25 @@ def test_run_compiles_and_says_what_is_not_available_yet(write, tools_file, tmp_
     assert done.returncode == 0
     assert (tmp_path / "runs" / "runner" / "plan.json").is_file()
     assert "stages not available in this version yet" in done.stdout
+
+
+def test_synth_gaps_sql_export_from_the_command_line(write, tools_file, tmp_path):
+    recipe = write("r.yaml", "name: clisynth\ncatalogs: [{source: openai, path: cat/tools.yaml}]\n"
+                             "evaluate: {bfcl: [], heldout: 0.5}\n")
+    before = inftool("gaps", str(recipe), cwd=tmp_path)
+    assert before.returncode == 2 and "run `inftool synth" in before.stderr
+    done = inftool("synth", str(recipe), "-n", "40", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "40 episodes written" in done.stdout and "store: " in done.stdout
+    gaps = inftool("gaps", str(recipe), cwd=tmp_path)
+    assert gaps.returncode == 0 and "Top 20 gaps" in gaps.stdout and "Gate pass rates" in gaps.stdout
+    rows = inftool("sql", str(recipe), "SELECT complexity, count(*) AS n FROM episodes GROUP BY 1 ORDER BY 1", "--json",
+                   cwd=tmp_path)
+    assert rows.returncode == 0
+    assert sum(json.loads(line)["n"] for line in rows.stdout.splitlines()) == 40
+    bad = inftool("sql", str(recipe), "SELEC nonsense", cwd=tmp_path)
+    assert bad.returncode == 2 and "SQL error" in bad.stderr and "Traceback" not in bad.stderr
+    out = inftool("export", str(recipe), "--format", "openai", cwd=tmp_path)
+    assert out.returncode == 0 and (tmp_path / "runs" / "clisynth" / "export" / "openai" / "train.jsonl").is_file()
+    again = inftool("synth", str(recipe), "-n", "40", cwd=tmp_path)
+    assert "0 episodes written (40 already stored)" in again.stdout

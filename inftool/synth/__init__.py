@@ -8,7 +8,8 @@ from collections.abc import Callable
 from inftool.compile import Compiled, write_plan
 from inftool.spec import LoadedRecipe
 
-from .synthesize import Synthesizer, SynthReport, synthesize
+from .synthesize import Synthesizer, SynthReport
+from .synthesize import synthesize as _synthesize
 
 
 def run_stage(loaded: LoadedRecipe, compiled: Compiled, *, iteration: int = 0, episodes: int | None = None,
@@ -28,7 +29,7 @@ def run_stage(loaded: LoadedRecipe, compiled: Compiled, *, iteration: int = 0, e
         gc.freeze()  # the catalog, value pools and planner live all run: keep collections from walking them
         gc.set_threshold(50_000, 20, 20)  # episodes are acyclic trees of dicts: collect rarely
         try:
-            report = synthesize(synthesizer, store, iteration, count, progress)
+            report = _synthesize(synthesizer, store, iteration, count, progress)
         finally:
             gc.set_threshold(*thresholds)
             gc.unfreeze()
@@ -36,4 +37,4 @@ def run_stage(loaded: LoadedRecipe, compiled: Compiled, *, iteration: int = 0, e
     return report
 
 
-__all__ = ["SynthReport", "Synthesizer", "run_stage", "synthesize"]
+__all__ = ["SynthReport", "Synthesizer", "run_stage"]

@@ -12,7 +12,7 @@ import bisect
 import hashlib
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -105,17 +105,21 @@ class Synthesizer:
     def run(self, iteration: int, indices: list[int]) -> Iterator[Episode]:
         """Verified episodes for ``indices``, in order; LM-backed roles play ``concurrency`` episodes at once."""
         if self.concurrency <= 1:
-            played: Iterable[Episode] = (self.episode(iteration, i) for i in indices)
-            for episode in played:
-                episode.verdicts = self.verifier.verify(episode)
-                yield episode
+            for i in indices:
+                yield self._verified(self.episode(iteration, i))
             return
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for start in range(0, len(indices), 4 * self.concurrency):
-                chunk = indices[start : start + 4 * self.concurrency]
-                for episode in pool.map(lambda i: self.episode(iteration, i), chunk):
-                    episode.verdicts = self.verifier.verify(episode)
-                    yield episode
+            window: deque[Future] = deque()
+            for i in indices:  # the pool plays `concurrency` at once; up to 4x that wait, so a long
+                window.append(pool.submit(self.episode, iteration, i))  # episode at the head idles no worker
+                if len(window) > 4 * self.concurrency:
+                    yield self._verified(window.popleft().result())
+            while window:
+                yield self._verified(window.popleft().result())
+
+    def _verified(self, episode: Episode) -> Episode:
+        episode.verdicts = self.verifier.verify(episode)
+        return episode
 
 
 def synthesize(synthesizer: Synthesizer, store, iteration: int, count: int,
