@@ -75,19 +75,23 @@ def similarity_matrix(tools: list[Tool]):
     return vectors @ vectors.T
 
 
-def nearest(tools: list[Tool], k: int, chunk: int = 512) -> tuple[list[list[int]], list[list[float]]]:
+def nearest(tools: list[Tool], k: int, groups: list[str] | None = None,
+            chunk: int = 512) -> tuple[list[list[int]], list[list[float]]]:
     """For each tool, the indices and similarities of its ``k`` most similar other tools, most similar
-    first (ties by index). Computed in row chunks, so large catalogs never hold the full matrix."""
+    first (ties by index); with ``groups``, tools of the same group come before all others. Computed
+    in row chunks, so large catalogs never hold the full matrix."""
     import numpy as np
 
     vectors = tfidf_vectors(tools)
     k = min(k, len(tools) - 1)
+    labels = np.array(groups if groups is not None else [""] * len(tools))
     indices, sims = [], []
     for start in range(0, len(tools), chunk):
         block = vectors[start : start + chunk] @ vectors.T
         for row, scores in enumerate(block):
             scores[start + row] = -np.inf
-            order = np.lexsort((np.arange(len(scores)), -scores))[:k]
+            same = labels == labels[start + row]
+            order = np.lexsort((np.arange(len(scores)), -scores, ~same))[:k]
             indices.append(order.tolist())
             sims.append([float(scores[i]) for i in order])
     return indices, sims

@@ -1,15 +1,21 @@
 """Scenario planning: from a (complexity, tool) cell to the user's hidden Goal.
 
-Distractors are plausible, not random: the most similar tools by TF-IDF over names, descriptions
-and parameters (same domain), leaving out tools the refinement judge calls redundant with the
-target, which would make the right choice ambiguous. An irrelevance scenario asks for what a far
-away tool does while offering the target and its neighbours.
+Distractors are plausible, not random: tools of the same catalog (each shipped catalog is one
+domain; BFCL counts as one catalog) ranked by TF-IDF similarity over names, descriptions and
+parameters, leaving out tools the refinement judge calls redundant with the target, which would
+make the right choice ambiguous. An irrelevance scenario asks for what a far away tool does (none of
+the target's nearest tools, another catalog when there is one) while offering the target and its
+neighbours. A multi-step scenario chains a producer whose output (at any depth) has a field named
+and typed like one of the target's parameters.
 """
 
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from inftool.catalog import Catalog, Tool
 from inftool.catalog.refine import judged_redundant, nearest
@@ -18,6 +24,7 @@ from .episode import Call, Goal, Link
 from .values import ValueSampler
 
 NEIGHBOURS = 24
+_IDENTIFIER = re.compile(r"(id|ids|sku|code|key|number|reference|ref|token|url|uri)$", re.IGNORECASE)
 _AMBIGUOUS = 0.6  # a neighbour this similar that the judge calls redundant could serve the request too
 
 
@@ -38,34 +45,42 @@ class ScenarioPlanner:
         self._feeds = self._feeding_tools()
 
     def _plausible_neighbours(self) -> dict[str, list[str]]:
-        indices, sims = nearest(self.tools, NEIGHBOURS)
-        neighbours = {}
+        indices, sims = nearest(self.tools, NEIGHBOURS, [_catalog_of(t) for t in self.tools])
+        neighbours, self._near = {}, {}
         for tool, row, scores in zip(self.tools, indices, sims, strict=True):
             keep = [self.tools[j] for j, s in zip(row, scores, strict=True)
                     if not (s >= _AMBIGUOUS and judged_redundant(tool, self.tools[j]))]
             neighbours[tool.name] = [t.name for t in keep]
+            self._near[tool.name] = [self.tools[j].name for j in row]  # most similar first, redundant ones too
         return neighbours
 
     def _far_tools(self) -> dict[str, list[str]]:
-        """For irrelevance: tools that are no neighbour of a tool (another domain), in catalog order."""
+        """For irrelevance: tools that are none of a tool's nearest (redundant ones included), other
+        catalogs first, then in catalog order. In a catalog too small for that: its least similar
+        tools that the judge does not call redundant with it."""
         if len(self.tools) < 2:
             return {t.name: [] for t in self.tools}
-        near = {t: set(n) for t, n in self._neighbours.items()}
-        names = [t.name for t in self.tools]
-        return {t: [n for n in names if n != t and n not in near[t]][:200] or [n for n in names if n != t]
-                for t in names}
+        far = {}
+        for tool in self.tools:
+            near = set(self._near[tool.name])
+            others = [t for t in self.tools if t.name != tool.name and t.name not in near]
+            others.sort(key=lambda t: _catalog_of(t) == _catalog_of(tool))  # stable: catalog order within
+            fallback = [n for n in reversed(self._near[tool.name]) if not judged_redundant(tool, self.by_name[n])]
+            far[tool.name] = [t.name for t in others[:200]] or fallback[: max(1, len(fallback) // 2)]
+        return far
 
     def _feeding_tools(self) -> dict[str, tuple[str, str] | None]:
-        """For each tool, a (producer, field) whose output schema has a field named like one of its
-        parameters, neighbours first; None when no tool's output feeds it."""
-        outputs = [(t.name, set((t.output_schema or {}).get("properties", {}))) for t in self.tools]
-        outputs = [(name, fields) for name, fields in outputs if fields]
+        """For each tool, a (producer, field) whose output has a field (at any depth) named and typed like
+        one of its parameters: identifiers first (ids, SKUs, codes), then required parameters, then the
+        nearest producer; None when no tool's output feeds it."""
+        outputs = [(t.name, dict(output_fields(t.output_schema))) for t in self.tools if t.output_schema]
         feeds: dict[str, tuple[str, str] | None] = {}
         for tool in self.tools:
             order = {name: i for i, name in enumerate(self._neighbours[tool.name])}
-            found = [(order.get(name, len(order)), name, p) for name, fields in outputs if name != tool.name
-                     for p in tool.properties if p in fields]
-            feeds[tool.name] = min(found)[1:] if found else None
+            found = [(not _IDENTIFIER.search(p), p not in tool.required, order.get(name, len(order)), name, p)
+                     for name, fields in outputs if name != tool.name
+                     for p, schema in tool.properties.items() if p in fields and compatible(schema, fields[p])]
+            feeds[tool.name] = min(found)[3:] if found else None
         return feeds
 
     def plan(self, complexity: str, target: str, rng: random.Random) -> Goal:
@@ -149,3 +164,38 @@ class ScenarioPlanner:
         goal = Goal("irrelevance", tool.name, offered, [])
         goal.topic = rng.choice(far) if far else None
         return goal
+
+
+def _catalog_of(tool: Tool) -> str:
+    """The catalog a tool came from ('bfcl' for every BFCL category)."""
+    return "bfcl" if tool.source.startswith("bfcl:") else tool.source
+
+
+def output_fields(schema: Any, depth: int = 0) -> Iterator[tuple[str, dict]]:
+    """(name, schema) of every named field of an output schema: object properties at any depth,
+    through arrays' items (the first field of a name wins)."""
+    if not isinstance(schema, dict) or depth > 5:
+        return
+    for name, sub in (schema.get("properties") or {}).items():
+        if isinstance(sub, dict):
+            yield name, sub
+            yield from output_fields(sub, depth + 1)
+    yield from output_fields(schema.get("items"), depth + 1)
+
+
+def compatible(parameter: dict, field: dict) -> bool:
+    """A value drawn for ``parameter`` also fits ``field``: the same JSON type (an integer fits a number)
+    and, if the field has an enum, a parameter enum inside it."""
+    kinds = (_json_type(parameter), _json_type(field))
+    if kinds[0] != kinds[1] and kinds != ("integer", "number"):  # an integer is a number, not the reverse
+        return False
+    if "enum" in field:
+        return isinstance(parameter.get("enum"), list) and all(v in field["enum"] for v in parameter["enum"])
+    return True
+
+
+def _json_type(schema: dict) -> str | None:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    return kind
