@@ -113,7 +113,7 @@ def test_short_and_empty_texts():
 def test_near_duplicates_above_the_threshold_are_flagged_with_the_estimate():
     rng = random.Random(3)
     flagged = 0
-    for trial in range(60):
+    for _ in range(60):
         base = [rng.choice(VOCAB) for _ in range(rng.randint(40, 80))]
         near = list(base)
         near[-1] = rng.choice(VOCAB)  # one word changed at the end: one 3-gram in ~60 differs

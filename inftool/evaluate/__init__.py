@@ -1,0 +1,38 @@
+"""Judging tool calls the way the Berkeley Function-Calling Leaderboard does.
+
+* `parse_calls` reads the calls out of a model output (OpenAI tool_calls, Hermes/Qwen
+  ``<tool_call>`` text, JSON, BFCL's Python-call syntax);
+* `check` gives the leaderboard's AST-checker verdict for one BFCL entry, with an error kind
+  (`ERROR_KINDS`) when the calls are wrong; `irrelevance_check` / `relevance_check` the verdict
+  of the (ir)relevance categories; `check_call` one call against one expected call;
+* `reference_calls` writes an entry's ground truth as calls.
+
+Pure Python, no dependency on bfcl-eval: the rules are re-implemented and kept in agreement with
+the official checker by ``tests/evaluate/test_agreement.py``.
+"""
+
+from .checker import (
+    ERROR_KINDS,
+    Verdict,
+    check,
+    check_call,
+    irrelevance_check,
+    language_of,
+    reference_calls,
+    relevance_check,
+)
+from .parse import parse_calls
+from .values import standardize
+
+__all__ = [
+    "ERROR_KINDS",
+    "Verdict",
+    "check",
+    "check_call",
+    "irrelevance_check",
+    "language_of",
+    "parse_calls",
+    "reference_calls",
+    "relevance_check",
+    "standardize",
+]

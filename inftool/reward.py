@@ -1,0 +1,177 @@
+"""The gated reward: one pure-Python function for TRL, OpenRLHF's reward file and evaluation.
+
+A label says what a correct answer is, in BFCL's form (so BFCL questions and synthetic episodes are
+scored alike): ``{"functions": [...], "ground_truth": [{name: {param: [acceptable values]}}],
+"category": "simple_python" | "parallel" | "irrelevance" | ...}``.
+
+Gates, in the order of the recipe's ``reward.gates``; each pays its value only when every earlier
+gate passed, so a malformed or wrong-function answer can never collect argument reward:
+
+- ``format``: the completion reads as tool calls, or as a plain answer (no call);
+- ``function_names``: the called functions are the expected ones (a multiset; dotted names such as
+  ``math.factorial`` may be called ``math_factorial``); for irrelevance, no call;
+- ``arguments``: the BFCL-compatible checker accepts the calls (``inftool.evaluate.check``); with
+  ``partial_credit`` it pays its value times the share of expected calls matched exactly;
+- ``execution``: every call's arguments satisfy the offered tool's parameter schema, i.e. what a
+  tool server accepts.
+
+The functions here never raise: bad input (an unreadable label, a malformed ground truth) scores 0
+with the reason logged. Imports stay light (no torch, no DSPy) so that OpenRLHF's reward file can
+load this module in a plain interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from inftool.evaluate import check, check_call, parse_calls
+from inftool.evaluate.checker import language_of
+
+log = logging.getLogger("inftool.reward")
+
+GATES = ("format", "function_names", "arguments", "execution")
+DEFAULT_VALUES = {"format": 0.1, "function_names": 0.3, "arguments": 0.6, "execution": 0.0}
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    gates: tuple[str, ...] = ("format", "function_names", "arguments")
+    values: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_VALUES))
+    partial_credit: bool = False
+
+    @classmethod
+    def from_spec(cls, spec: Any) -> RewardConfig:
+        """From a recipe's ``reward`` section (``inftool.spec.gates.RewardSpec``)."""
+        return cls(tuple(g for g in GATES if g in spec.gates), dict(spec.values), spec.partial_credit)
+
+
+@dataclass(frozen=True)
+class Score:
+    reward: float
+    passed: tuple[str, ...]
+    """The gates passed, in order, up to the first failure."""
+    reason: str = ""
+    """Why the first failing gate failed ('' when all passed)."""
+
+
+def score(completion: Any, label: Any, config: RewardConfig = RewardConfig()) -> Score:
+    """The gated reward of one completion (text, an OpenAI message, or a list of chat messages)."""
+    try:
+        entry = label if isinstance(label, dict) else json.loads(label)
+        functions, truth, category = entry["functions"], entry["ground_truth"], entry.get("category", "simple")
+    except (TypeError, ValueError, KeyError) as exc:
+        log.warning("reward: unreadable label (%s: %s); scored 0", type(exc).__name__, exc)
+        return Score(0.0, (), f"unreadable label: {exc}")
+    calls = parse_calls(_output(completion))
+    reward, passed = 0.0, []
+    for gate in config.gates:
+        try:
+            credit, reason = _GATES[gate](calls, functions, truth, category)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            log.warning("reward: the %s gate could not judge this label (%s); scored 0", gate, exc)
+            return Score(0.0, tuple(passed), f"{gate}: bad label: {exc}")
+        if gate == "arguments" and config.partial_credit and credit < 1.0:
+            reward += config.values.get(gate, 0.0) * credit
+        if credit < 1.0:
+            return Score(reward, tuple(passed), f"{gate}: {reason}")
+        reward += config.values.get(gate, 0.0)
+        passed.append(gate)
+    return Score(reward, tuple(passed))
+
+
+def _output(completion: Any) -> Any:
+    """The assistant output to read calls from: chat completions are a list of messages (TRL)."""
+    if isinstance(completion, list) and completion and isinstance(completion[-1], dict) and "role" in completion[-1]:
+        return completion[-1]
+    return completion
+
+
+def _format(calls, functions, truth, category) -> tuple[float, str]:
+    return (1.0, "") if calls is not None else (0.0, "no tool call or answer could be read")
+
+
+def _names(calls, functions, truth, category) -> tuple[float, str]:
+    if "irrelevance" in category:
+        return (1.0, "") if not calls else (0.0, f"called {calls[0].name!r} although no function fits")
+    expected = Counter(_normal(name) for answer in truth for name in answer)
+    made = Counter(_normal(call.name) for call in calls)
+    return (1.0, "") if made == expected else (0.0, f"called {sorted(made.elements())}, expected {sorted(expected.elements())}")
+
+
+def _normal(name: str) -> str:
+    return name.replace(".", "_")
+
+
+def _arguments(calls, functions, truth, category) -> tuple[float, str]:
+    verdict = check(functions, calls, truth, category=category)
+    if verdict.valid or not calls or "parallel" not in category and len(truth) == 1:
+        return (1.0 if verdict.valid else 0.0), verdict.message
+    return _matched_share(calls, functions, truth, category), verdict.message
+
+
+def _matched_share(calls, functions, truth, category) -> float:
+    """Share of expected calls that some distinct made call matches exactly (for partial credit)."""
+    docs = {_normal(_doc(f).get("name", "")): _doc(f) for f in functions}
+    language, unused, matched = language_of(category), list(calls), 0
+    for answer in truth:
+        (name, expected), = answer.items()
+        for call in unused:
+            if _normal(call.name) == _normal(name) and check_call(docs[_normal(name)], call, expected, language=language).valid:
+                unused.remove(call)
+                matched += 1
+                break
+    return matched / len(truth) if truth else 0.0
+
+
+def _execution(calls, functions, truth, category) -> tuple[float, str]:
+    from inftool.catalog.bfcl import convert_function
+
+    docs = {_normal(_doc(f).get("name", "")): _doc(f) for f in functions}
+    for call in calls or ():
+        doc = docs.get(_normal(call.name))
+        if doc is None:
+            return 0.0, f"no tool {call.name!r} to execute"
+        problem = _schema_problem(convert_function(doc, language=language_of(category), source="label"), call.arguments)
+        if problem:
+            return 0.0, problem
+    return 1.0, ""
+
+
+def _schema_problem(tool, arguments: dict) -> str | None:
+    from jsonschema import Draft202012Validator
+
+    error = next(Draft202012Validator(tool.parameters).iter_errors(arguments), None)
+    return None if error is None else f"{tool.name}: {error.message}"
+
+
+def _doc(function: dict) -> dict:
+    return function.get("function", function) if isinstance(function, dict) else {}
+
+
+_GATES = {"format": _format, "function_names": _names, "arguments": _arguments, "execution": _execution}
+
+
+def trl_reward(config: RewardConfig = RewardConfig()):
+    """A reward function for TRL's GRPOTrainer (``reward_funcs=[trl_reward(config)]``); the dataset
+    carries the label in a ``label`` column."""
+
+    def inftool_gated_reward(prompts, completions, label, **kwargs) -> list[float]:
+        return [score(completion, one, config).reward for completion, one in zip(completions, label, strict=True)]
+
+    return inftool_gated_reward
+
+
+def openrlhf_reward(queries: list[str], prompts: list[str], labels: list[Any],
+                    config: RewardConfig = RewardConfig()) -> dict[str, Any]:
+    """OpenRLHF's ``reward_func(queries, prompts, labels)`` contract: the response is the query after
+    its prompt; returns ``{"rewards", "scores", "extra_logs"}``."""
+    rewards = []
+    for query, prompt, label in zip(queries, prompts, labels, strict=True):
+        response = query[len(prompt):] if isinstance(query, str) and isinstance(prompt, str) and query.startswith(prompt) else query
+        rewards.append(score(response, label, config).reward)
+    mean = sum(rewards) / len(rewards) if rewards else 0.0
+    return {"rewards": rewards, "scores": rewards, "extra_logs": {"gated_reward_mean": mean}}

@@ -1,0 +1,94 @@
+"""The gated reward on real BFCL entries: later gates pay only after earlier ones; never raises."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inftool.catalog.bfcl_data import bfcl_data
+from inftool.reward import RewardConfig, openrlhf_reward, score, trl_reward
+
+
+def entry(category: str, index: int = 0) -> dict:
+    data = bfcl_data()
+    question = data.questions(category)[index]
+    truth = data.answers(category)[question["id"]] if category != "irrelevance" else []
+    return {"functions": question["function"], "ground_truth": truth, "category": category}
+
+
+def hermes(*calls: tuple[str, dict]) -> str:
+    return "".join(f'<tool_call>{json.dumps({"name": n, "arguments": a})}</tool_call>' for n, a in calls)
+
+
+def reference(label: dict) -> list[tuple[str, dict]]:
+    out = []
+    for answer in label["ground_truth"]:
+        (name, params), = answer.items()
+        out.append((name, {p: values[0] for p, values in params.items() if values[0] != ""}))
+    return out
+
+
+def test_a_correct_answer_passes_every_gate():
+    label = entry("simple_python")  # calculate_triangle_area(base=10, height=5, unit optional)
+    result = score(hermes(*reference(label)), label)
+    assert result.passed == ("format", "function_names", "arguments") and result.reward == pytest.approx(1.0)
+    assert score(hermes(*reference(label)), json.dumps(label)).reward == pytest.approx(1.0)  # a JSON label
+
+
+def test_gates_pay_in_order_only():
+    label = entry("simple_python")
+    (name, args), = reference(label)
+    wrong_value = score(hermes((name, {**args, "base": args["base"] + 1})), label)
+    assert wrong_value.passed == ("format", "function_names") and wrong_value.reward == pytest.approx(0.4)
+    assert wrong_value.reason.startswith("arguments: ")
+    wrong_name = score(hermes(("calculate_circle_area", args)), label)
+    assert wrong_name.passed == ("format",) and wrong_name.reward == pytest.approx(0.1)
+    garbage = score("<tool_call>{not json", label)
+    assert garbage.passed == () and garbage.reward == 0.0 and garbage.reason.startswith("format")
+
+
+def test_irrelevance_rewards_no_call():
+    label = entry("irrelevance")
+    assert score("I cannot help with that using these tools.", label).reward == pytest.approx(1.0)
+    called = score(hermes((label["functions"][0]["name"], {})), label)
+    assert called.passed == ("format",) and "although no function fits" in called.reason
+
+
+def test_partial_credit_for_parallel_calls():
+    label = entry("parallel")
+    calls = reference(label)
+    assert len(calls) >= 2
+    half = [calls[0]] + [(n, {k: (v + 1 if isinstance(v, int) else v + "x" if isinstance(v, str) else v)
+                               for k, v in a.items()}) for n, a in calls[1:]]
+    strict = score(hermes(*half), label)
+    lenient = score(hermes(*half), label, RewardConfig(partial_credit=True))
+    assert strict.reward == pytest.approx(0.4)
+    assert lenient.reward == pytest.approx(0.4 + 0.6 / len(calls))
+
+
+def test_dotted_names_and_the_execution_gate():
+    label = entry("simple_python", 1)  # math.factorial style entries use dotted names in BFCL
+    config = RewardConfig(gates=("format", "function_names", "arguments", "execution"),
+                          values={"format": 0.1, "function_names": 0.2, "arguments": 0.5, "execution": 0.2})
+    calls = [(n.replace(".", "_"), a) for n, a in reference(label)]
+    assert score(hermes(*calls), label, config).reward == pytest.approx(1.0)
+
+
+def test_never_raises_on_bad_input(caplog):
+    assert score("whatever", "not json").reward == 0.0
+    assert score("whatever", {"functions": []}).reward == 0.0
+    broken = {"functions": [{"name": "f"}], "ground_truth": [{"f": "not a mapping"}], "category": "simple_python"}
+    assert score(hermes(("f", {"x": 1})), broken).reward <= 0.4
+    assert score(None, entry("simple_python")).reward == 0.0
+    assert "unreadable label" in caplog.text
+
+
+def test_trl_and_openrlhf_adapters():
+    label = entry("simple_python")
+    good, bad = hermes(*reference(label)), "no idea"
+    chat = [[{"role": "assistant", "content": good}], [{"role": "assistant", "content": bad}]]
+    assert trl_reward()(prompts=["p", "p"], completions=chat, label=[label, label]) == pytest.approx([1.0, 0.1])
+    result = openrlhf_reward(["PROMPT" + good], ["PROMPT"], [json.dumps(label)])
+    assert result["rewards"] == pytest.approx([1.0]) and result["scores"] == result["rewards"]
+    assert result["extra_logs"]["gated_reward_mean"] == pytest.approx(1.0)
