@@ -86,3 +86,16 @@ def synth_report(console: Console, report) -> None:
     console.print(f"[bold]Synthesis[/] iteration {report.iteration}: {report.written} episodes written "
                   f"({report.already_stored} already stored), {report.accepted} accepted; rejected by gate: {rejected}; "
                   f"{report.per_second:,.0f} episodes/s")
+
+
+def evaluation(console: Console, table: dict[tuple[str, str], tuple[int, int]], policy: str) -> None:
+    """Accuracy per suite and category, and each suite's unweighted mean over categories."""
+    from inftool.evaluate.runner import overall
+
+    out = _table(f"Evaluation of {policy}", "suite", "category", "correct", "items", "accuracy")
+    for (suite, category), (correct, items) in table.items():
+        out.add_row(suite, category, str(correct), str(items), f"{correct / items:.3f}" if items else "-")
+    for suite in sorted({s for s, _ in table}):
+        mean = overall(table, suite)
+        out.add_row(suite, "[bold]overall (mean of categories)[/]", "", "", f"{mean:.3f}" if mean is not None else "-")
+    console.print(out)

@@ -164,6 +164,16 @@ class Store(StoreReader):
                 [run_id, iteration, status, now if started else None, None if started else now,
                  None if weights is None else rows.dumps(weights)])
 
+    def write_eval(self, run_id: str, iteration: int, policy: str, results: Sequence[dict[str, Any]]) -> None:
+        """Store evaluation results (dicts with suite, category, item_id, tool, valid, error_kind, message,
+        output) in one transaction; evaluating the same items again replaces their rows."""
+        names = ("suite", "category", "item_id", "tool", "valid", "error_kind", "message", "output")
+        frame = {name: rows.objects([r.get(name) for r in results]) for name in names}
+        with self._transaction(f"store {len(results)} evaluation results"), self._registered(results=frame) as relation:
+            self._all(f"INSERT OR REPLACE INTO eval_results SELECT ?, ?, ?, suite, category, item_id, tool, "
+                      f"valid::BOOLEAN, error_kind, message, output, ? FROM {relation['results']}",
+                      [run_id, iteration, policy, _now()])
+
     def write_episodes(self, run_id: str, episodes: Sequence[Episode]) -> int:
         """Write episodes and their verdicts in one transaction; episodes whose id is already stored
         are skipped (so a re-run never duplicates). Returns how many episodes were new. On any error

@@ -81,3 +81,20 @@ CREATE TABLE IF NOT EXISTS verdicts (
     reason     VARCHAR,
     PRIMARY KEY (episode_id, gate)
 );
+
+-- One row per evaluated item: a BFCL question or a held-out synthetic episode, for one policy.
+CREATE TABLE IF NOT EXISTS eval_results (
+    run_id     VARCHAR NOT NULL,
+    iteration  INTEGER NOT NULL,
+    policy     VARCHAR NOT NULL,            -- oracle, no-call, or the name of a model in the recipe
+    suite      VARCHAR NOT NULL,            -- 'bfcl' or 'heldout'
+    category   VARCHAR NOT NULL,            -- BFCL category, or the episode's scenario kind
+    item_id    VARCHAR NOT NULL,
+    tool       VARCHAR,                     -- the expected (first) function, if any
+    valid      BOOLEAN NOT NULL,
+    error_kind VARCHAR,                     -- inftool.evaluate.ERROR_KINDS
+    message    VARCHAR,
+    output     VARCHAR,                     -- what the policy answered (JSON text)
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (run_id, iteration, policy, suite, item_id)
+);

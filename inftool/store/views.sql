@@ -122,3 +122,10 @@ COMMENT ON VIEW coverage_cells IS 'Per (tool, complexity) of the current run: ac
 COMMENT ON VIEW coverage IS 'Accepted episodes of the current run per (tool, complexity, param_type), each distinct top-level parameter type of the tool once (none: no parameters).';
 COMMENT ON VIEW gaps IS 'Scenario cells of the current run''s latest iteration ranked worst first: score = max(0, 1 - accepted/expected) + rejected/(accepted+rejected), expected = n_episodes * weight / sum(weight).';
 COMMENT ON VIEW gate_pass_rates IS 'Per (gate, complexity) of the current run: episodes a gate ran on, passed, pass_rate.';
+
+-- Accuracy per suite and category of every evaluation of the newest run.
+CREATE OR REPLACE VIEW eval_accuracy AS
+SELECT iteration, policy, suite, category, count(*) AS items, count(*) FILTER (WHERE valid) AS correct,
+       round(avg(valid::INTEGER), 4) AS accuracy
+FROM eval_results WHERE run_id = (SELECT run_id FROM current_run)
+GROUP BY ALL ORDER BY iteration, policy, suite, category;

@@ -96,12 +96,12 @@ def _numeric(s: Any, name: str, schema: dict, desc: str, integer: bool) -> Gen:
 
     def gen(rng: random.Random) -> float:
         if examples and rng.random() < 0.2:
-            return rng.choice(examples)
+            return rng.choice(examples) if integer else float(rng.choice(examples))
         for _ in range(4):
             value = draw(rng)
             if rules._number_ok(value, schema):
-                return value
-        return fallback
+                return value if integer else float(value)  # a 'number' is drawn as a float: BFCL reads
+        return fallback if integer else float(fallback)     # 449 in a list of floats as a wrong type
 
     return gen
 

@@ -1,0 +1,176 @@
+"""Evaluating a policy on BFCL questions and on the run's held-out synthetic episodes.
+
+Every item becomes the same thing: prompt messages, the tools offered (OpenAI format, as the policy
+sees them), the function docs and ground truth in BFCL's form, and a category; the BFCL-compatible
+checker gives each answer its verdict and error kind. A held-out episode is asked up to the
+assistant's first tool call (the user's request, and the clarification for multi_turn), and its
+first planned step is the ground truth.
+
+Items whose own ground truth fails the checker are set aside (``scorable``) and reported, never
+counted. Policies: ``oracle`` answers with the ground truth, ``no-call`` never calls a tool, and a model of
+the recipe with ``backend: openai`` is asked through its OpenAI-compatible endpoint with native
+tool calling (``tools=``), and a local Hugging Face checkpoint generates with its chat template
+(``inftool.evaluate.local.LocalPolicy``). Accuracy is reported per category; the overall figure is the unweighted
+mean of the per-category accuracies (BFCL weighs its categories in groups; we do not claim that).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .checker import check, irrelevance_check, language_of, reference_calls
+from .parse import parse_calls
+
+NO_CALL_ANSWER = "None of the available tools can help with this request."
+
+
+@dataclass(frozen=True)
+class Item:
+    suite: str
+    category: str
+    item_id: str
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
+    functions: list[dict[str, Any]]
+    ground_truth: list[dict[str, Any]]
+
+    @property
+    def tool(self) -> str | None:
+        return next((name for answer in self.ground_truth for name in answer), None)
+
+
+def bfcl_items(categories: Iterable[str], limit: int | None = None) -> list[Item]:
+    from inftool.catalog.bfcl import convert_function
+    from inftool.catalog.bfcl_data import bfcl_data
+
+    data, items = bfcl_data(), []
+    for category in categories:
+        answers = {} if "relevance" in category else data.answers(category)
+        for question in data.questions(category)[:limit]:
+            tools = [convert_function(f, language=language_of(category), source="bfcl").to_openai()
+                     for f in question["function"]]
+            items.append(Item("bfcl", category, question["id"], list(question["question"][0]), tools,
+                              question["function"], answers.get(question["id"], [])))
+    return items
+
+
+def scorable(items: list[Item]) -> tuple[list[Item], list[Item]]:
+    """(items, set aside): an item whose own ground truth the checker rejects cannot be scored. In BFCL v4
+    that is 10 of the AST entries (answers naming parameters the function lacks, and the like); the
+    official checker rejects the same ten."""
+    kept, aside = [], []
+    for item in items:
+        (kept if verdict(item, oracle(item)).valid else aside).append(item)
+    return kept, aside
+
+
+def heldout_items(episodes: Iterable[dict[str, Any]]) -> list[Item]:
+    """Items from stored episodes (``Store.episodes(..., split="heldout")``)."""
+    items = []
+    for episode in episodes:
+        messages = episode["messages"]
+        first = next((i for i, m in enumerate(messages) if m.get("tool_calls")), None)
+        goal = episode["goal"]
+        steps = goal["steps"]
+        prompt = messages[:first] if first is not None else messages[:1]
+        prompt = [m for m in prompt if m["role"] == "user" or not m.get("tool_calls")]
+        truth = [{c["name"]: {k: [_acceptable(v)] for k, v in c["arguments"].items()}} for c in steps[0]] if steps else []
+        category = "irrelevance" if not steps else "parallel_multiple" if len(steps[0]) > 1 else "multiple"
+        functions = [t["function"] for t in episode["tools"]]
+        items.append(Item("heldout", category, episode["episode_id"], prompt, episode["tools"], functions, truth))
+    return items
+
+
+def _acceptable(value: Any) -> Any:
+    """A planned value in BFCL's answer form: inside dicts, every value is a list of acceptable values."""
+    if isinstance(value, dict):
+        return {k: [_acceptable(v)] for k, v in value.items()}
+    if isinstance(value, list):
+        return [_acceptable(v) for v in value]
+    return value
+
+
+def verdict(item: Item, output: Any):
+    calls = parse_calls(output)
+    if item.category.endswith("irrelevance") or not item.ground_truth:
+        return irrelevance_check(calls)
+    return check(item.functions, calls, item.ground_truth, category=item.category)
+
+
+def oracle(item: Item) -> dict[str, Any]:
+    """The ground truth as an OpenAI assistant message (Java/JavaScript arguments as source strings)."""
+    if not item.ground_truth:
+        return {"role": "assistant", "content": NO_CALL_ANSWER}
+    calls = reference_calls(item.functions, item.ground_truth, language=language_of(item.category), as_source=True)
+    return {"role": "assistant", "content": None, "tool_calls": [
+        {"id": f"call_{i}", "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+        for i, c in enumerate(calls)]}
+
+
+def no_call(item: Item) -> dict[str, Any]:
+    return {"role": "assistant", "content": NO_CALL_ANSWER}
+
+
+def endpoint_policy(spec) -> Callable[[Item], Any]:
+    """A policy served by an OpenAI-compatible endpoint, asked with native tool calling."""
+    import os
+
+    from openai import OpenAI
+
+    client = OpenAI(base_url=spec.base_url, api_key=os.environ.get(spec.api_key_env) or "EMPTY",
+                    timeout=spec.timeout_s, max_retries=spec.max_retries)
+
+    def answer(item: Item) -> Any:
+        try:
+            response = client.chat.completions.create(model=spec.model, messages=item.messages, tools=item.tools,
+                                                      temperature=0.0, max_tokens=spec.max_tokens)
+        except Exception as exc:  # noqa: BLE001 - any endpoint failure is this item's unreadable answer
+            return {"role": "assistant", "content": f"<endpoint error: {type(exc).__name__}>"}
+        return response.choices[0].message.model_dump(exclude_none=True)
+
+    return answer
+
+
+def evaluate(items: list[Item], policy: Callable[[Item], Any], concurrency: int = 1,
+             progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    """Results (dicts ready for ``Store.write_eval``) of ``policy`` on ``items``, in order."""
+    def one(item: Item, output: Any = None) -> dict[str, Any]:
+        output = policy(item) if output is None else output
+        result = verdict(item, output)
+        if progress:
+            progress(1)
+        return {"suite": item.suite, "category": item.category, "item_id": item.item_id, "tool": item.tool,
+                "valid": result.valid, "error_kind": result.error_kind, "message": result.message,
+                "output": json.dumps(output, default=str)}
+
+    if hasattr(policy, "many"):  # a batched policy (a local model): answer a batch, then check each
+        results = []
+        for start in range(0, len(items), policy.batch_size):
+            chunk = items[start : start + policy.batch_size]
+            results += [one(item, output) for item, output in zip(chunk, policy.many(chunk), strict=True)]
+        return results
+    if concurrency <= 1:
+        return [one(item) for item in items]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(one, items))
+
+
+def accuracy(results: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(suite, category) -> (correct, items)."""
+    table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for result in results:
+        cell = table[(result["suite"], result["category"])]
+        cell[0] += bool(result["valid"])
+        cell[1] += 1
+    return {key: (correct, total) for key, (correct, total) in sorted(table.items())}
+
+
+def overall(table: dict[tuple[str, str], tuple[int, int]], suite: str) -> float | None:
+    """Unweighted mean of the per-category accuracies of one suite."""
+    shares = [c / n for (s, _), (c, n) in table.items() if s == suite and n]
+    return sum(shares) / len(shares) if shares else None
