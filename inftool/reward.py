@@ -168,10 +168,13 @@ def trl_reward(config: RewardConfig = RewardConfig()):
 def openrlhf_reward(queries: list[str], prompts: list[str], labels: list[Any],
                     config: RewardConfig = RewardConfig()) -> dict[str, Any]:
     """OpenRLHF's ``reward_func(queries, prompts, labels)`` contract: the response is the query after
-    its prompt; returns ``{"rewards", "scores", "extra_logs"}``."""
+    its prompt; returns ``{"rewards", "scores", "extra_logs"}``. OpenRLHF 0.11 calls its reward file
+    one sample at a time and wraps ``rewards`` as ``torch.tensor([value])``, so for one sample the
+    values are floats; for several (the HTTP variant) they are lists."""
     rewards = []
     for query, prompt, label in zip(queries, prompts, labels, strict=True):
         response = query[len(prompt):] if isinstance(query, str) and isinstance(prompt, str) and query.startswith(prompt) else query
         rewards.append(score(response, label, config).reward)
     mean = sum(rewards) / len(rewards) if rewards else 0.0
-    return {"rewards": rewards, "scores": rewards, "extra_logs": {"gated_reward_mean": mean}}
+    value: float | list[float] = rewards[0] if len(rewards) == 1 else rewards
+    return {"rewards": value, "scores": value, "extra_logs": {"gated_reward_mean": mean}}

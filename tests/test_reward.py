@@ -89,6 +89,19 @@ def test_trl_and_openrlhf_adapters():
     good, bad = hermes(*reference(label)), "no idea"
     chat = [[{"role": "assistant", "content": good}], [{"role": "assistant", "content": bad}]]
     assert trl_reward()(prompts=["p", "p"], completions=chat, label=[label, label]) == pytest.approx([1.0, 0.1])
-    result = openrlhf_reward(["PROMPT" + good], ["PROMPT"], [json.dumps(label)])
-    assert result["rewards"] == pytest.approx([1.0]) and result["scores"] == result["rewards"]
+    result = openrlhf_reward(["PROMPT" + good], ["PROMPT"], [json.dumps(label)])  # OpenRLHF: one sample a call
+    assert result["rewards"] == pytest.approx(1.0) and result["scores"] == result["rewards"]
     assert result["extra_logs"]["gated_reward_mean"] == pytest.approx(1.0)
+    several = openrlhf_reward(["P" + good, "P" + bad], ["P", "P"], [label, label])  # the HTTP variant
+    assert several["rewards"] == pytest.approx([1.0, 0.1])
+
+
+def test_the_reward_module_imports_light():
+    import subprocess
+    import sys
+
+    code = ("import sys; import inftool.reward; "
+            "print(sorted(m for m in ('torch', 'transformers', 'trl', 'dspy', 'litellm', 'duckdb', 'datasets') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr

@@ -1,0 +1,38 @@
+"""The synthesis stage as a whole: open the run's store, record the run, synthesise, close."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+
+from inftool.compile import Compiled, write_plan
+from inftool.spec import LoadedRecipe
+
+from .synthesize import Synthesizer, SynthReport
+from .synthesize import synthesize as _synthesize
+
+
+def run_stage(loaded: LoadedRecipe, compiled: Compiled, *, iteration: int = 0, episodes: int | None = None,
+              progress: Callable[[int], None] | None = None) -> SynthReport:
+    """Synthesise (up to) ``episodes`` episodes of ``iteration`` into the run's store; resumable."""
+    from inftool.store import Store
+
+    write_plan(compiled)
+    count = episodes or compiled.plan.loop.episodes_per_iteration
+    with Store.open(compiled.plan.run_dir) as store:
+        run_id = store.ensure_run(compiled.plan)
+        store.write_catalog(run_id, compiled.catalog)
+        store.write_scenarios(run_id, iteration, compiled.plan.scenarios.cells)
+        store.start_iteration(run_id, iteration)
+        synthesizer = Synthesizer(loaded, compiled, run_id)
+        thresholds = gc.get_threshold()
+        gc.freeze()  # the catalog, value pools and planner live all run: keep collections from walking them
+        gc.set_threshold(50_000, 20, 20)  # episodes are acyclic trees of dicts: collect rarely
+        try:
+            report = _synthesize(synthesizer, store, iteration, count, progress)
+        finally:
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()
+        store.finish_iteration(run_id, iteration, "synthesized")
+    return report
+
