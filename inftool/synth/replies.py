@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from typing import Any
 
 from inftool.catalog import Tool
@@ -43,10 +44,9 @@ _NOT_NOUN = re.compile(r"^(whether|if|optional|optionally|when|set|true|defaults
 
 
 class Replies:
-    """Mixed into ``Phraser``; ``words(tool)`` gives a tool's cached words."""
+    """Mixed into ``Phraser``, which provides ``words(tool)``: a tool's cached words."""
 
-    def words(self, tool: Tool) -> ToolWords:  # pragma: no cover - provided by Phraser
-        raise NotImplementedError
+    words: Callable[[Tool], ToolWords]
 
     def clarifying_question(self, tool: Tool, parameter: str, rng: random.Random) -> str:
         """The assistant asks for a missing required parameter, in the words of its description."""
