@@ -85,8 +85,8 @@ def _report(plan, *, show_plan: bool = True) -> None:
     from inftool import render
 
     entries = plan.catalogs
-    render.warnings(_stderr(), [w for c in entries for w in c.warnings], [n for c in entries for n in c.notes],
-                    verbose=_verbose())
+    render.warnings(_stderr(), [*(w for c in entries for w in c.warnings), *plan.warnings],
+                    [n for c in entries for n in c.notes], verbose=_verbose())
     if show_plan:
         render.plan(_stdout(), plan)
 

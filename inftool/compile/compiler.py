@@ -57,6 +57,7 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
         refined = RefineResult(threshold=spec.refine.threshold, action=spec.refine.action, tools_before=before,
                                tools_after=len(catalog), groups=[RefineGroup(kept=m.kept, absorbed=list(m.absorbed),
                                                                              similarity=list(m.similarity)) for m in merges])
+    scenarios, warnings = _scenarios(loaded, catalog)
     plan = Plan(
         name=spec.name,
         recipe=str(loaded.path),
@@ -64,9 +65,10 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
         run_dir=str(run_dir(spec)),
         content_hash=content_hash(_settings(loaded), [t.model_dump(exclude={"source"}) for t in catalog]),
         catalogs=[CatalogEntry(**vars(s)) for s in catalogs.summaries],
+        warnings=warnings,
         tools=len(catalog),
         refine=refined,
-        scenarios=_scenarios(loaded, catalog),
+        scenarios=scenarios,
         roles=[_role(spec, role) for role in programs.ROLE_IO],
         gates=Gates(verify=[g for g in ("format", "schema", "execution", "consistency", "dedup") if g in spec.verify.gates],
                     dedup_threshold=spec.verify.dedup_threshold,
@@ -101,24 +103,36 @@ def _settings(loaded: LoadedRecipe) -> Any:
     return portable(loaded.spec.model_dump(mode="json", exclude={"extends", "run_dir"}))
 
 
-def _scenarios(loaded: LoadedRecipe, catalog: Catalog) -> Scenarios:
+def _scenarios(loaded: LoadedRecipe, catalog: Catalog) -> tuple[Scenarios, list[str]]:
+    """Cells per complexity and eligible tool. A kind no tool can serve is an error at its line in a mix
+    the recipe wrote; the default mix instead drops it and shares its weight out (with a warning)."""
     spec = loaded.spec.scenarios
-    cells, problems = [], []
+    written = ("scenarios", "mix") in loaded.locations
+    targets, problems, dropped = {}, [], []
     for complexity in COMPLEXITIES:
         share = spec.mix.get(complexity, 0.0)
         if share <= 0:
             continue
         fits, least, needs = _ELIGIBLE[complexity]
-        targets = [t.name for t in catalog if fits(t)] if len(catalog) >= least else []
-        if not targets:
-            key = ("scenarios", "mix", complexity)
-            problems.append(Problem(loaded.where(key), ".".join(key), f"no tool in the catalog can serve '{complexity}' scenarios",
-                                    expected=f"{needs}", hint=f"set its share to 0 or add such tools ({len(catalog)} tools now)"))
+        targets[complexity] = [t.name for t in catalog if fits(t)] if len(catalog) >= least else []
+        if targets[complexity]:
             continue
-        cells += [ScenarioCell(complexity=complexity, tool=name, weight=share / len(targets)) for name in targets]
+        if written:
+            key = ("scenarios", "mix", complexity)
+            problems.append(Problem(loaded.where(key), ".".join(key), f"no tool in the catalog can serve '{complexity}' "
+                                    "scenarios", expected=f"{needs}",
+                                    hint=f"set its share to 0 or add such tools ({len(catalog)} tools now)"))
+        dropped.append(f"'{complexity}' ({needs})")
     if problems:
         raise RecipeError(problems)
-    return Scenarios(mix=dict(spec.mix), distractors=spec.distractors, max_parallel=spec.max_parallel, cells=cells)
+    mix = {c: spec.mix[c] for c, names in targets.items() if names}
+    total = sum(mix.values())
+    mix = {c: share / total for c, share in mix.items()}
+    cells = [ScenarioCell(complexity=c, tool=name, weight=share / len(targets[c])) for c, share in mix.items()
+             for name in targets[c]]
+    warnings = [f"the default scenario mix drops {', '.join(dropped)}: no tool in the catalog can serve them; "
+                "the other kinds share their weight (set scenarios.mix to choose)"] if dropped else []
+    return Scenarios(mix=mix, distractors=spec.distractors, max_parallel=spec.max_parallel, cells=cells), warnings
 
 
 def _role(spec: Any, role: str) -> RoleProgram:

@@ -105,6 +105,8 @@ class Plan(_PlanModel):
     run_dir: str
     content_hash: str
     catalogs: list[CatalogEntry]
+    warnings: list[str] = []
+    """What compiling adapted on its own (e.g. scenario kinds the default mix had to drop)."""
     tools: int
     refine: RefineResult | None
     scenarios: Scenarios

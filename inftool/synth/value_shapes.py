@@ -231,7 +231,7 @@ class ObjectGen:
         self.nested = name not in ("arguments", "result")
         self.free: Gen | None = None
         extra = schema.get("additionalProperties", True)
-        if not props and extra is not False:
+        if not props and extra is not False and name != "arguments":  # a tool without parameters takes none
             self.free = _free_form(s, name, extra if isinstance(extra, dict) else {"type": "string"})
 
     def __call__(self, rng: random.Random) -> dict[str, Any]:

@@ -126,3 +126,14 @@ def test_refine_runs_in_compile_and_write_plan_writes_artifacts(write, tools_fil
     assert json.loads(path.read_text())["content_hash"] == compiled.plan.content_hash
     tools = json.loads((path.parent / "tools.json").read_text())
     assert [t["name"] for t in tools] == ["get_weather", "convert_currency"]
+
+
+def test_the_default_mix_drops_kinds_the_catalog_cannot_serve(write):
+    write("cat/noargs.yaml", "tools: [{name: ping, description: Check the service is up.}, "
+                             "{name: version, description: The service version.}]\n")
+    recipe = write("r.yaml", "catalogs: [{source: openai, path: cat/noargs.yaml}]\n")
+    plan = compile_recipe(load_recipe(recipe)).plan
+    assert set(plan.scenarios.mix) == {"single", "multiple", "irrelevance"}
+    assert sum(plan.scenarios.mix.values()) == pytest.approx(1.0)
+    assert sum(c.weight for c in plan.scenarios.cells) == pytest.approx(1.0)
+    assert plan.warnings and "drops 'parallel'" in plan.warnings[0] and "'multi_turn'" in plan.warnings[0]

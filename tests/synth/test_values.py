@@ -212,3 +212,15 @@ def test_description_examples():
     assert description_examples("State or province code, e.g. CA or ON") == ["CA", "ON"]
     assert description_examples('Expression, e.g. rate(x{a="b"}[5m])') == ['rate(x{a="b"}[5m])']
     assert description_examples("No examples here.") == []
+
+
+def test_a_tool_without_parameters_gets_no_arguments():
+    import random
+
+    from inftool.catalog import Tool
+    from inftool.synth.values import ValueSampler
+
+    tool = Tool(name="list_data_sets", original_name="list-data-sets", description="List the data sets.",
+                parameters={"type": "object", "properties": {}, "required": []}, source="test")
+    sampler = ValueSampler(0)
+    assert all(sampler.arguments(tool, random.Random(seed)) == {} for seed in range(20))
