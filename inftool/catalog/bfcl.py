@@ -47,6 +47,31 @@ def to_json_schema(node: dict[str, Any]) -> dict[str, Any]:
             schema["required"] = required
     if isinstance(node.get("items"), dict):
         schema["items"] = to_json_schema(node["items"])
+    return _consistent_enum(schema)
+
+
+_FITS = {"integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+         "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+         "boolean": lambda v: isinstance(v, bool), "object": lambda v: isinstance(v, dict)}
+
+
+def _consistent_enum(schema: dict[str, Any]) -> dict[str, Any]:
+    """BFCL puts an array's allowed item values on the array itself, and string enums on booleans
+    ("True", "False", "dontcare"); as JSON Schema no value could satisfy those. An array's enum moves
+    to its items; enum values that do not fit a non-string type are dropped (the enum too if none fit)."""
+    if "enum" not in schema or not isinstance(schema["enum"], list):
+        return schema
+    kind = schema.get("type")
+    if kind == "array":
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        enum = schema.pop("enum")
+        schema["items"] = {**items, "enum": items.get("enum", enum)}
+    elif kind in _FITS:
+        fitting = [v for v in schema["enum"] if _FITS[kind](v)]
+        if fitting:
+            schema["enum"] = fitting
+        else:
+            schema.pop("enum")
     return schema
 
 

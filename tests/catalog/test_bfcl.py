@@ -462,3 +462,15 @@ def test_configured_file_that_is_not_a_wheel(isolated, monkeypatch):
     monkeypatch.setenv("INFTOOL_BFCL_DATA", str(not_a_wheel))
     with pytest.raises(DataUnavailableError, match=re.escape(str(not_a_wheel))):
         bfcl_data()
+
+
+def test_contradictory_bfcl_enums_become_satisfiable_json_schema():
+    from inftool.catalog.bfcl import to_json_schema
+
+    array = to_json_schema({"type": "array", "items": {"type": "string"}, "enum": ["trust", "buzz"]})
+    assert array == {"type": "array", "items": {"type": "string", "enum": ["trust", "buzz"]}}
+    boolean = to_json_schema({"type": "boolean", "enum": ["True", "False", "dontcare"], "default": "dontcare"})
+    assert "enum" not in boolean and boolean["type"] == "boolean"
+    mixed = to_json_schema({"type": "integer", "enum": [1, 2, "three"]})
+    assert mixed["enum"] == [1, 2]
+    assert to_json_schema({"type": "string", "enum": ["a", "b"]})["enum"] == ["a", "b"]
