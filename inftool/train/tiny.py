@@ -1,0 +1,87 @@
+"""The ``tiny-scratch`` policy: a small Llama-style model built from a config (random init), with a
+byte-level BPE tokenizer trained here on the catalog and the synthesised text, and a chat template
+that renders the offered tools and the assistant's tool calls. Nothing is downloaded.
+
+Tool calls are rendered as ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``, the form
+``inftool.evaluate.parse_calls`` reads back. torch, transformers and tokenizers are imported here only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+SPECIALS = ["<|pad|>", "<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>"]
+
+CHAT_TEMPLATE = (
+    "{% if tools %}<|im_start|>system\n"
+    "Call tools by answering <tool_call>{\"name\": ..., \"arguments\": {...}}</tool_call>, one per call; "
+    "if no tool fits, answer in words.\n<tools>{% for t in tools %}{{ t | tojson }}\n{% endfor %}</tools><|im_end|>\n"
+    "{% endif %}"
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
+    "{% if m.get('tool_calls') %}{% for c in m['tool_calls'] %}<tool_call>{\"name\": {{ c['function']['name'] | tojson }}, "
+    "\"arguments\": {% if c['function']['arguments'] is string %}{{ c['function']['arguments'] }}"
+    "{% else %}{{ c['function']['arguments'] | tojson }}{% endif %}}</tool_call>{% endfor %}"
+    "{% else %}{{ m['content'] }}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int):
+    """A byte-level BPE tokenizer trained on ``texts``, with the chat template and special tokens."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<|pad|>", eos_token="<|im_end|>",
+                                   bos_token="<|im_start|>", additional_special_tokens=SPECIALS[3:])
+    fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def build_model(spec: Any, tokenizer, seed: int = 0):
+    """A randomly initialised Llama sized by ``spec`` (``inftool.spec.backends.TinyScratchSpec``)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=spec.hidden_size,
+                         intermediate_size=4 * spec.hidden_size, num_hidden_layers=spec.layers,
+                         num_attention_heads=spec.heads, num_key_value_heads=spec.kv_heads,
+                         max_position_embeddings=spec.max_length, tie_word_embeddings=True,
+                         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id)
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(config)
+
+
+def corpus(tools: Iterable[dict[str, Any]], conversations: Iterable[list[dict[str, Any]]]) -> list[str]:
+    """Texts to train the tokenizer on: each tool's JSON and each conversation as the template renders it
+    (without a tokenizer: the rendering is plain text, so the BPE sees what the model will see)."""
+    import json
+
+    texts = [json.dumps(tool) for tool in tools]
+    for messages in conversations:
+        for message in messages:
+            for call in message.get("tool_calls") or []:
+                texts.append(f'<tool_call>{{"name": {json.dumps(call["function"]["name"])}, '
+                             f'"arguments": {call["function"]["arguments"]}}}</tool_call>')
+            if message.get("content"):
+                texts.append(message["content"])
+    return texts
+
+
+def build_tiny(spec: Any, tools: list[dict[str, Any]], conversations: list[list[dict[str, Any]]], out: Path,
+               seed: int = 0) -> Path:
+    """Train the tokenizer, build the model, and save both (a Hugging Face checkpoint directory)."""
+    tokenizer = train_tokenizer(corpus(tools, conversations), spec.vocab_size)
+    model = build_model(spec, tokenizer, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
