@@ -45,6 +45,7 @@ STATIC: dict[str, tuple[str, ...]] = {k: _split(v) for k, v in {
     "language": "English|Spanish|French|German|Japanese|Portuguese|Italian|Korean|Hindi|Arabic|Dutch|Swedish|"
                 "Mandarin|Turkish|Polish|Greek",
     "language_code": "en|es|fr|de|ja|pt|it|ko|hi|ar|nl|sv|zh|tr|pl|el",
+    "clock_time": "|".join(f"{h:02d}:{m:02d}" for h in range(6, 23) for m in (0, 15, 30, 45)),
     "timezone": "America/New_York|America/Chicago|America/Denver|America/Los_Angeles|America/Toronto|"
                 "America/Sao_Paulo|America/Mexico_City|Europe/London|Europe/Paris|Europe/Berlin|Europe/Madrid|"
                 "Europe/Rome|Europe/Amsterdam|Europe/Stockholm|Europe/Warsaw|Europe/Istanbul|Africa/Cairo|"
@@ -170,7 +171,7 @@ TOKEN: dict[str, str] = {
     "email": "email", "mail": "email", "phone": "phone", "mobile": "phone", "telephone": "phone",
     "company": "company", "employer": "business", "organization": "business", "firm": "business",
     "url": "url", "uri": "url", "currency": "currency_code", "ticker": "ticker", "language": "language",
-    "timezone": "timezone", "zone": "timezone", "airport": "airport", "airline": "airline", "carrier": "airline",
+    "timezone": "timezone", "zone": "timezone", "time": "clock_time", "airport": "airport", "airline": "airline", "carrier": "airline",
     "genre": "music_genre", "cuisine": "cuisine", "dish": "dish", "food": "food", "ingredient": "food",
     "item": "product", "team": "team", "club": "team", "league": "league", "competition": "league",
     "sport": "sport", "player": "player", "athlete": "player", "artist": "artist", "painter": "artist",
@@ -193,7 +194,7 @@ TOKEN: dict[str, str] = {
 
 # Description phrases that pin a kind whatever the parameter is called.
 DESCRIPTION_HINTS: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p, re.IGNORECASE), k) for p, k in (
-    (r"\biata airport|\bairport code", "airport"), (r"\biata airline|\bairline code", "airline"),
+    (r"\bHH:MM\b|\b24-hour\b", "clock_time"), (r"\biata airport|\bairport code", "airport"), (r"\biata airline|\bairline code", "airline"),
     (r"\biso 4217|\bcurrency code", "currency_code"), (r"alpha-2|\bcountry code", "country_code"),
     (r"\biso 639|\blanguage code", "language_code"), (r"\biana\b|\btime ?zone", "timezone"),
     (r"\bticker|\bstock symbol", "ticker"), (r"\bcity and state\b|\bcity, state\b", "city_state"),

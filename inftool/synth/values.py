@@ -11,6 +11,7 @@ a Faker seeded with the sampler's seed, so same seed + same rng state -> same va
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import random
 import re
@@ -199,6 +200,13 @@ def _probe(gen: Gen, schema: dict, tries: int = 8) -> bool:
 # --- strings -------------------------------------------------------------------------------------
 
 
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones())
+
+
 def _string(s: ValueSampler, name: str, schema: dict, desc: str) -> Gen:
     fmt = schema.get("format")
     if fmt:
@@ -208,6 +216,8 @@ def _string(s: ValueSampler, name: str, schema: dict, desc: str) -> Gen:
     kind = kind_for(name, desc)
     examples = rules.description_examples(desc, pairs=kind in ("city", "location"))
     examples = [e for e in examples if rules.fits(e, {**schema, "type": "string"})]
+    if kind == "timezone":  # descriptions suggest zones that do not exist ('America/San_Francisco')
+        examples = [e for e in examples if e in _iana_zones()]
     main = _string_main(s, name, schema, desc, refine_kind(kind, examples))
     if main is None:
         if examples:

@@ -224,3 +224,33 @@ def test_a_tool_without_parameters_gets_no_arguments():
                 parameters={"type": "object", "properties": {}, "required": []}, source="test")
     sampler = ValueSampler(0)
     assert all(sampler.arguments(tool, random.Random(seed)) == {} for seed in range(20))
+
+
+def test_time_and_timezone_arguments_are_what_real_servers_accept(tmp_path):
+    """A saved MCP tools/list in the shape real time servers publish: an HH:MM time, and a description
+    whose example zone does not exist (real servers reject such arguments)."""
+    import json
+    import random
+    from zoneinfo import available_timezones
+
+    from inftool.catalog import read_spec
+    from inftool.synth.values import ValueSampler
+
+    listing = {"tools": [{"name": "convert_time", "description": "Convert a time between timezones",
+                          "inputSchema": {"type": "object", "required": ["source_timezone", "time", "target_timezone"],
+                                          "properties": {
+                                              "source_timezone": {"type": "string", "description": "Source IANA timezone "
+                                                                  "name (e.g., 'Asia/Tokyo', 'America/San_Francisco')."},
+                                              "time": {"type": "string", "description": "Time to convert in 24-hour "
+                                                       "format (HH:MM)"},
+                                              "target_timezone": {"type": "string", "description": "Target IANA "
+                                                                  "timezone name"}}}}]}
+    path = tmp_path / "tools.json"
+    path.write_text(json.dumps(listing))
+    tool = read_spec(path).tools[0]
+    sampler, zones = ValueSampler(0), available_timezones()
+    for seed in range(200):
+        arguments = sampler.arguments(tool, random.Random(seed))
+        assert arguments["source_timezone"] in zones and arguments["target_timezone"] in zones
+        hours, minutes = arguments["time"].split(":")
+        assert 0 <= int(hours) < 24 and 0 <= int(minutes) < 60
