@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inftool.evaluate import check, check_call, parse_calls
-from inftool.evaluate.checker import language_of
+from inftool.evaluate.checker import function_doc, language_of
 
 log = logging.getLogger("inftool.reward")
 
@@ -115,7 +115,7 @@ def _arguments(calls, functions, truth, category) -> tuple[float, str]:
 
 def _matched_share(calls, functions, truth, category) -> float:
     """Share of expected calls that some distinct made call matches exactly (for partial credit)."""
-    docs = {_normal(_doc(f).get("name", "")): _doc(f) for f in functions}
+    docs = {_normal(function_doc(f).get("name", "")): function_doc(f) for f in functions}
     language, unused, matched = language_of(category), list(calls), 0
     for answer in truth:
         (name, expected), = answer.items()
@@ -130,7 +130,7 @@ def _matched_share(calls, functions, truth, category) -> float:
 def _execution(calls, functions, truth, category) -> tuple[float, str]:
     from inftool.catalog.bfcl import convert_function
 
-    docs = {_normal(_doc(f).get("name", "")): _doc(f) for f in functions}
+    docs = {_normal(function_doc(f).get("name", "")): function_doc(f) for f in functions}
     for call in calls or ():
         doc = docs.get(_normal(call.name))
         if doc is None:
@@ -146,10 +146,6 @@ def _schema_problem(tool, arguments: dict) -> str | None:
 
     error = next(Draft202012Validator(tool.parameters).iter_errors(arguments), None)
     return None if error is None else f"{tool.name}: {error.message}"
-
-
-def _doc(function: dict) -> dict:
-    return function.get("function", function) if isinstance(function, dict) else {}
 
 
 _GATES = {"format": _format, "function_names": _names, "arguments": _arguments, "execution": _execution}

@@ -91,6 +91,23 @@ def _report(plan, *, show_plan: bool = True) -> None:
         render.plan(_stdout(), plan)
 
 
+def _bfcl_categories(text: str) -> list[str]:
+    """Comma-separated BFCL category names, each checked (a usage error with "did you mean" otherwise)."""
+    from typing import get_args
+
+    from inftool.errors import UsageError, did_you_mean
+    from inftool.spec.catalogs import BfclCategory
+
+    known = get_args(BfclCategory)
+    categories = [c.strip() for c in text.split(",") if c.strip()]
+    for category in categories or [""]:
+        if category not in known:
+            hint = did_you_mean(category, known)
+            raise UsageError(f"unknown BFCL category {category!r} (expected one of: {', '.join(known)}"
+                             + (f"; did you mean {hint!r}?)" if hint else ")"))
+    return categories
+
+
 def _load(recipe: Path, overrides: tuple[str, ...]):
     from inftool.spec import load_recipe
 

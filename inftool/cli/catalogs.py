@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from inftool.cli import _stderr, _stdout, _verbose, main
+from inftool.cli import _bfcl_categories, _stderr, _stdout, _verbose, main
 
 
 @main.group()
@@ -29,7 +29,7 @@ def catalog_show(spec: str, source: str | None, fmt: str, threshold: float | Non
     from inftool.catalog.refine import refine
 
     if spec.startswith("bfcl:"):
-        converted = read_bfcl(_bfcl_categories(spec))
+        converted = read_bfcl(_bfcl_categories(spec.removeprefix("bfcl:")))
     else:
         if not Path(spec).is_file():
             raise click.BadParameter(f"no such file: {spec}", param_hint="SPEC")
@@ -44,19 +44,3 @@ def catalog_show(spec: str, source: str | None, fmt: str, threshold: float | Non
         click.echo(json.dumps([t.to_openai() for t in tools], indent=2))
     else:
         render.tools(_stdout(), tools)
-
-
-def _bfcl_categories(spec: str) -> list[str]:
-    from typing import get_args
-
-    from inftool.errors import UsageError, did_you_mean
-    from inftool.spec.catalogs import BfclCategory
-
-    known = get_args(BfclCategory)
-    categories = [c.strip() for c in spec.removeprefix("bfcl:").split(",") if c.strip()]
-    for category in categories or [""]:
-        if category not in known:
-            hint = did_you_mean(category, known)
-            raise UsageError(f"unknown BFCL category {category!r} (expected one of: {', '.join(known)}"
-                             + (f"; did you mean {hint!r}?)" if hint else ")"))
-    return categories

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from inftool.cli import _load, _stderr, _stdout, main, recipe_argument
+from inftool.cli import _bfcl_categories, _load, _stderr, _stdout, main, recipe_argument
 
 
 @main.command("eval")
@@ -31,8 +31,8 @@ def evaluate_(recipe: Path, overrides: tuple[str, ...], policy: str, categories:
     loaded = _load(recipe, overrides)
     spec = loaded.spec
     answer, concurrency = _policy(spec, policy)
-    chosen = [c.strip() for c in categories.split(",") if c.strip()] if categories else list(spec.evaluate.bfcl)
-    items, aside = runner.scorable(runner.bfcl_items(_checked(chosen), limit or spec.evaluate.bfcl_limit))
+    chosen = _bfcl_categories(categories) if categories else list(spec.evaluate.bfcl)
+    items, aside = runner.scorable(runner.bfcl_items(chosen, limit or spec.evaluate.bfcl_limit))
     compiled = compile_recipe(loaded)
     with Store.open(compiled.plan.run_dir) as store:
         run_id = store.ensure_run(compiled.plan)
@@ -70,18 +70,3 @@ def _policy(spec, policy: str):
     raise UsageError(f"--policy {policy!r}: expected one of: {', '.join(candidates)}, or a checkpoint directory"
                      + (f" (did you mean {hint!r}?)" if hint else "")
                      + (f"; model {policy!r} has no checkpoint_path yet" if model is not None else ""))
-
-
-def _checked(categories: list[str]) -> list[str]:
-    from typing import get_args
-
-    from inftool.errors import UsageError, did_you_mean
-    from inftool.spec.catalogs import BfclCategory
-
-    known = get_args(BfclCategory)
-    for category in categories:
-        if category not in known:
-            hint = did_you_mean(category, known)
-            raise UsageError(f"unknown BFCL category {category!r} (expected one of: {', '.join(known)}"
-                             + (f"; did you mean {hint!r}?)" if hint else ")"))
-    return categories

@@ -84,7 +84,7 @@ def _aliases(declared: str) -> frozenset[str]:
     return frozenset({declared.replace(".", "_"), function_name(declared)}) - {declared}
 
 
-def _doc(function: dict[str, Any]) -> dict[str, Any]:
+def function_doc(function: dict[str, Any]) -> dict[str, Any]:
     """A BFCL function doc; an OpenAI ``{"type": "function", "function": {...}}`` entry is unwrapped."""
     inner = function.get("function")
     return inner if type(inner) is dict and "name" in inner else function
@@ -99,7 +99,7 @@ class _Offered:
         self.functions = functions
 
     def __contains__(self, name: object) -> bool:
-        return any(_doc(f).get("name") == name for f in self.functions)
+        return any(function_doc(f).get("name") == name for f in self.functions)
 
 
 _TABLES: dict[str, tuple[dict[str, type], frozenset[str]]] = {
@@ -156,7 +156,7 @@ def check_call(function: dict[str, Any], call: Call, expected: dict[str, list[An
     ``offered`` (the names of all offered functions) keeps a dotted-name alias from matching when
     an offered function has that exact name.
     """
-    doc = _doc(function)
+    doc = function_doc(function)
     name = doc.get("name", "")
     if call.name != name and (call.name not in _aliases(name) or call.name in offered):
         return Verdict(False, "wrong_function", f"called {call.name!r}, expected {name!r}")
@@ -209,7 +209,7 @@ def _expected(answer: dict[str, Any]) -> tuple[str, dict[str, list[Any]]]:
 
 def _find(functions: Sequence[dict[str, Any]], name: str) -> dict[str, Any]:
     for function in functions:
-        doc = _doc(function)
+        doc = function_doc(function)
         if doc.get("name") == name:
             return doc
     raise ValueError(f"the ground truth expects function {name!r}, which is not among the functions offered")
@@ -240,7 +240,7 @@ def check(functions: Sequence[dict[str, Any]], calls: Sequence[Call] | None, gro
     if not ground_truth or not functions:
         raise ValueError("an entry needs at least one function and one possible answer")
     name, expected = _expected(ground_truth[0])
-    doc = _find(functions, name) if "multiple" in category else _doc(functions[0])
+    doc = _find(functions, name) if "multiple" in category else function_doc(functions[0])
     return check_call(doc, calls[0], expected, language=lang, offered=offered)
 
 
@@ -295,7 +295,7 @@ def reference_calls(functions: Sequence[dict[str, Any]], ground_truth: Sequence[
     lists of dicts) take the first acceptable value of each of their keys.
     """
     lang = _LANGUAGES.get(language.lower(), "python")
-    docs = {d.get("name"): d for d in (_doc(f) for f in functions)}
+    docs = {d.get("name"): d for d in (function_doc(f) for f in functions)}
     calls = []
     for answer in ground_truth:
         name, expected = _expected(answer)
