@@ -19,10 +19,10 @@ def run(recipe: Path, overrides: tuple[str, ...]) -> None:
     loaded = _load(recipe, overrides)
     compiled = compile_recipe(loaded)
     _report(compiled.plan)
-    report = _synthesize(loaded, compiled, iteration=0, episodes=None)
+    _synthesize(loaded, compiled, iteration=0, episodes=None)
     click.echo("stages not available in this version yet: train, evaluate, target; the run stops after "
                "synthesising iteration 0.")
-    _where(compiled.plan.run_dir, report)
+    _where(compiled.plan.run_dir)
 
 
 @main.command()
@@ -36,8 +36,8 @@ def synth(recipe: Path, overrides: tuple[str, ...], episodes: int | None, iterat
     loaded = _load(recipe, overrides)
     compiled = compile_recipe(loaded)
     _report(compiled.plan, show_plan=False)
-    report = _synthesize(loaded, compiled, iteration=iteration, episodes=episodes)
-    _where(compiled.plan.run_dir, report)
+    _synthesize(loaded, compiled, iteration=iteration, episodes=episodes)
+    _where(compiled.plan.run_dir)
 
 
 def _synthesize(loaded, compiled, *, iteration: int, episodes: int | None):
@@ -56,7 +56,7 @@ def _synthesize(loaded, compiled, *, iteration: int, episodes: int | None):
     return report
 
 
-def _where(run_dir: str, report) -> None:
+def _where(run_dir: str) -> None:
     from inftool.store import FILENAME
 
     click.echo(f"store: {Path(run_dir) / FILENAME}  (inftool gaps RECIPE; inftool sql RECIPE \"SELECT ...\")")

@@ -78,7 +78,7 @@ class Synthesizer:
     def remember(self, accepted_requests: Iterable[str]) -> None:
         """Feed requests already accepted (earlier iterations, an interrupted run) to the dedup gate."""
         for request in accepted_requests:
-            reason, key = self.verifier.dedup.check(request)
+            _, key = self.verifier.dedup.check(request)
             if key is not None:
                 self.verifier.dedup.add(key)
 
