@@ -37,7 +37,7 @@ def evaluate_(recipe: Path, overrides: tuple[str, ...], policy: str, categories:
     with Store.open(compiled.plan.run_dir) as store:
         run_id = store.ensure_run(compiled.plan)
         if heldout:
-            items += runner.heldout_items(store.episodes(run_id, accepted=True, split="heldout"))
+            items += runner.episode_items(store.episodes(run_id, accepted=True, split="heldout"))
         with Progress(TextColumn(f"evaluating {policy}"), BarColumn(), MofNCompleteColumn(),
                       console=_stderr(), transient=True) as bar:
             task = bar.add_task("eval", total=len(items))

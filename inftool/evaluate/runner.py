@@ -38,13 +38,23 @@ class Item:
     tools: list[dict[str, Any]]
     functions: list[dict[str, Any]]
     ground_truth: list[dict[str, Any]]
+    check_as: str | None = None
+    """The BFCL category whose rules judge the answer (default: ``category``)."""
+    seen: str | None = None
+    """BFCL questions: 'seen', 'unseen' or 'mixed', whether synthesis used their tools."""
 
     @property
     def tool(self) -> str | None:
         return next((name for answer in self.ground_truth for name in answer), None)
 
+    @property
+    def rules(self) -> str:
+        return self.check_as or self.category
 
-def bfcl_items(categories: Iterable[str], limit: int | None = None) -> list[Item]:
+
+def bfcl_items(categories: Iterable[str], limit: int | None = None, seen_tools: set[str] | None = None) -> list[Item]:
+    """BFCL questions as items; with ``seen_tools`` (names synthesis used) each is marked seen, unseen
+    or mixed by its expected functions (the offered ones when none is expected, as in irrelevance)."""
     from inftool.catalog.bfcl import convert_function
     from inftool.catalog.bfcl_data import bfcl_data
 
@@ -54,9 +64,18 @@ def bfcl_items(categories: Iterable[str], limit: int | None = None) -> list[Item
         for question in data.questions(category)[:limit]:
             tools = [convert_function(f, language=language_of(category), source="bfcl").to_openai()
                      for f in question["function"]]
+            truth = answers.get(question["id"], [])
+            names = {name for answer in truth for name in answer} or {f["name"] for f in question["function"]}
             items.append(Item("bfcl", category, question["id"], list(question["question"][0]), tools,
-                              question["function"], answers.get(question["id"], [])))
+                              question["function"], truth, seen=_seen(names, seen_tools)))
     return items
+
+
+def _seen(names: set[str], seen_tools: set[str] | None) -> str | None:
+    if seen_tools is None:
+        return None
+    known = sum(name in seen_tools or name.replace(".", "_") in seen_tools for name in names)
+    return "seen" if known == len(names) else "unseen" if known == 0 else "mixed"
 
 
 def scorable(items: list[Item]) -> tuple[list[Item], list[Item]]:
@@ -69,8 +88,9 @@ def scorable(items: list[Item]) -> tuple[list[Item], list[Item]]:
     return kept, aside
 
 
-def heldout_items(episodes: Iterable[dict[str, Any]]) -> list[Item]:
-    """Items from stored episodes (``Store.episodes(..., split="heldout")``)."""
+def episode_items(episodes: Iterable[dict[str, Any]], suite: str = "heldout") -> list[Item]:
+    """Items from stored episodes (``Store.episodes(...)``): the category is the episode's scenario
+    kind; the checker judges it as BFCL's multiple, parallel_multiple or irrelevance."""
     items = []
     for episode in episodes:
         messages = episode["messages"]
@@ -80,9 +100,10 @@ def heldout_items(episodes: Iterable[dict[str, Any]]) -> list[Item]:
         prompt = messages[:first] if first is not None else messages[:1]
         prompt = [m for m in prompt if m["role"] == "user" or not m.get("tool_calls")]
         truth = [{c["name"]: {k: [_acceptable(v)] for k, v in c["arguments"].items()}} for c in steps[0]] if steps else []
-        category = "irrelevance" if not steps else "parallel_multiple" if len(steps[0]) > 1 else "multiple"
+        rules = "irrelevance" if not steps else "parallel_multiple" if len(steps[0]) > 1 else "multiple"
         functions = [t["function"] for t in episode["tools"]]
-        items.append(Item("heldout", category, episode["episode_id"], prompt, episode["tools"], functions, truth))
+        items.append(Item(suite, episode["complexity"], episode["episode_id"], prompt, episode["tools"], functions,
+                          truth, check_as=rules))
     return items
 
 
@@ -97,16 +118,16 @@ def _acceptable(value: Any) -> Any:
 
 def verdict(item: Item, output: Any):
     calls = parse_calls(output)
-    if item.category.endswith("irrelevance") or not item.ground_truth:
+    if item.rules.endswith("irrelevance") or not item.ground_truth:
         return irrelevance_check(calls)
-    return check(item.functions, calls, item.ground_truth, category=item.category)
+    return check(item.functions, calls, item.ground_truth, category=item.rules)
 
 
 def oracle(item: Item) -> dict[str, Any]:
     """The ground truth as an OpenAI assistant message (Java/JavaScript arguments as source strings)."""
     if not item.ground_truth:
         return {"role": "assistant", "content": NO_CALL_ANSWER}
-    calls = reference_calls(item.functions, item.ground_truth, language=language_of(item.category), as_source=True)
+    calls = reference_calls(item.functions, item.ground_truth, language=language_of(item.rules), as_source=True)
     return {"role": "assistant", "content": None, "tool_calls": [
         {"id": f"call_{i}", "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
         for i, c in enumerate(calls)]}
@@ -145,6 +166,7 @@ def evaluate(items: list[Item], policy: Callable[[Item], Any], concurrency: int 
         if progress:
             progress(1)
         return {"suite": item.suite, "category": item.category, "item_id": item.item_id, "tool": item.tool,
+                "seen": item.seen,
                 "valid": result.valid, "error_kind": result.error_kind, "message": result.message,
                 "output": json.dumps(output, default=str)}
 

@@ -18,9 +18,10 @@ from inftool.store.read import StoreReader
 if TYPE_CHECKING:
     from inftool.catalog.tool import Catalog, Tool
     from inftool.compile.plan import Plan, ScenarioCell
+    from inftool.loop.targeting import Target
     from inftool.synth.episode import Episode
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILENAME = "store.duckdb"
 _HERE = Path(__file__).parent
 _names = count()
@@ -138,11 +139,38 @@ class Store(StoreReader):
                 f"INSERT INTO tools SELECT ?, name, original_name, source, description, parameters::JSON, "
                 f"output_schema::JSON, param_names::VARCHAR[], param_types::VARCHAR[] FROM {n['t']}", [run_id])
 
-    def write_scenarios(self, run_id: str, iteration: int, cells: Iterable[ScenarioCell]) -> None:
-        """Replace the scenario cells (with their weights) of one iteration."""
+    def write_scenarios(self, run_id: str, iteration: int, cells: Iterable[ScenarioCell | Target]) -> None:
+        """Replace the scenario cells (with their weights) of one iteration; gap-targeted cells
+        (``inftool.loop.targeting.Target``) also carry their base weight, need and drivers."""
         with self._transaction("write the scenarios"), self._registered(s=rows.scenario_columns(cells)) as n:
             self._all("DELETE FROM scenarios WHERE run_id = ? AND iteration = ?", [run_id, iteration])
-            self._all(f"INSERT INTO scenarios SELECT ?, ?, complexity, tool, weight FROM {n['s']}", [run_id, iteration])
+            self._all(f"INSERT INTO scenarios SELECT ?, ?, complexity, tool, weight, base_weight, need, drivers::JSON "
+                      f"FROM {n['s']}", [run_id, iteration])
+
+    def start_stage(self, run_id: str, iteration: int, stage: str) -> None:
+        """Mark a loop stage running from now (again, on resume)."""
+        with self._transaction("record the stage"):
+            self._all("INSERT OR REPLACE INTO stages VALUES (?, ?, ?, 'running', ?, NULL, NULL, NULL, NULL)",
+                      [run_id, iteration, stage, _now()])
+
+    def finish_stage(self, run_id: str, iteration: int, stage: str, status: str = "done", *,
+                     counts: dict[str, Any] | None = None, output: str | None = None) -> None:
+        """Mark a loop stage finished now with ``status``, what it made and where its product is."""
+        now = _now()
+        with self._transaction("record the stage"):
+            self._all("UPDATE stages SET status = ?, finished_at = ?, seconds = date_diff('microsecond', started_at, ?) "
+                      "/ 1e6, counts = ?::JSON, output = ? WHERE run_id = ? AND iteration = ? AND stage = ?",
+                      [status, now, now, None if counts is None else rows.dumps(counts), output, run_id, iteration,
+                       stage])
+
+    def write_train_log(self, run_id: str, iteration: int, phase: str, logs: Sequence[dict[str, Any]]) -> None:
+        """Replace the training curve of one phase ('sft' or 'grpo') of one iteration: dicts with ``step``
+        and whatever the trainer logged (loss, reward, reward_std, kl, learning_rate are also columns)."""
+        frame = rows.train_log_columns(logs)
+        with self._transaction("store the training log"), self._registered(t=frame) as n:
+            self._all("DELETE FROM train_log WHERE run_id = ? AND iteration = ? AND phase = ?", [run_id, iteration, phase])
+            self._all(f"INSERT OR REPLACE INTO train_log SELECT ?, ?, ?, step, loss, reward, reward_std, kl, learning_rate, "
+                      f"metrics::JSON FROM {n['t']}", [run_id, iteration, phase])
 
     def start_iteration(self, run_id: str, iteration: int, status: str = "running",
                         weights: dict[str, Any] | None = None) -> None:
@@ -167,10 +195,10 @@ class Store(StoreReader):
     def write_eval(self, run_id: str, iteration: int, policy: str, results: Sequence[dict[str, Any]]) -> None:
         """Store evaluation results (dicts with suite, category, item_id, tool, valid, error_kind, message,
         output) in one transaction; evaluating the same items again replaces their rows."""
-        names = ("suite", "category", "item_id", "tool", "valid", "error_kind", "message", "output")
+        names = ("suite", "category", "item_id", "tool", "seen", "valid", "error_kind", "message", "output")
         frame = {name: rows.objects([r.get(name) for r in results]) for name in names}
         with self._transaction(f"store {len(results)} evaluation results"), self._registered(results=frame) as relation:
-            self._all(f"INSERT OR REPLACE INTO eval_results SELECT ?, ?, ?, suite, category, item_id, tool, "
+            self._all(f"INSERT OR REPLACE INTO eval_results SELECT ?, ?, ?, suite, category, item_id, tool, seen, "
                       f"valid::BOOLEAN, error_kind, message, output, ? FROM {relation['results']}",
                       [run_id, iteration, policy, _now()])
 

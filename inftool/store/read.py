@@ -58,6 +58,37 @@ class StoreReader:
                            "WHERE run_id = ? ORDER BY iteration", [run_id])
         return [r._replace(weights=None if r.weights is None else rows.loads(r.weights)) for r in found]
 
+    def stages(self, run_id: str) -> list[Any]:
+        """Rows (iteration, stage, status, started_at, finished_at, seconds, counts, output), counts parsed,
+        in the order the stages started."""
+        found = self._rows("SELECT iteration, stage, status, started_at, finished_at, seconds, counts, output "
+                           "FROM stages WHERE run_id = ? ORDER BY started_at, iteration", [run_id])
+        return [r._replace(counts=None if r.counts is None else rows.loads(r.counts)) for r in found]
+
+    def scenario_weights(self, run_id: str, iteration: int) -> dict[tuple[str, str], float]:
+        """{(complexity, tool): weight} stored for one iteration ({} when none is stored)."""
+        found = self._all("SELECT complexity, tool, weight FROM scenarios WHERE run_id = ? AND iteration = ?",
+                          [run_id, iteration])
+        return {(complexity, tool): weight for complexity, tool, weight in found}
+
+    def train_log(self, run_id: str) -> list[Any]:
+        """Rows (iteration, phase, step, loss, reward, reward_std, kl, learning_rate) of the run."""
+        return self._rows("SELECT iteration, phase, step, loss, reward, reward_std, kl, learning_rate FROM train_log "
+                          "WHERE run_id = ? ORDER BY iteration, phase DESC, step", [run_id])
+
+    def eval_rows(self, run_id: str, iteration: int, policy: str) -> list[dict[str, Any]]:
+        """Evaluation results of one policy at one iteration, as dicts (suite, category, tool, seen, valid,
+        error_kind)."""
+        found = self._rows("SELECT suite, category, tool, seen, valid, error_kind FROM eval_results WHERE run_id = ? "
+                           "AND iteration = ? AND policy = ? ORDER BY suite, item_id", [run_id, iteration, policy])
+        return [r._asdict() for r in found]
+
+    def cell_rejections(self, run_id: str, iteration: int) -> dict[tuple[str, str], tuple[int, int]]:
+        """(complexity, tool) -> (rejected, total) episodes of one iteration."""
+        found = self._all("SELECT complexity, tool, count(*) FILTER (WHERE NOT accepted), count(*) FROM episodes "
+                          "WHERE run_id = ? AND iteration = ? GROUP BY ALL", [run_id, iteration])
+        return {(c, t): (rejected, total) for c, t, rejected, total in found}
+
     def existing_indices(self, run_id: str, iteration: int) -> set[int]:
         """The ``index`` of every episode stored for one iteration (accepted or not)."""
         found = self._all("SELECT idx FROM episodes WHERE run_id = ? AND iteration = ?", [run_id, iteration])
@@ -137,6 +168,12 @@ class StoreReader:
         """Rows (gate, complexity, evaluated, passed, pass_rate): a gate counts as evaluated for an
         episode only when it ran (gates after a failure do not)."""
         return self._rows("SELECT * FROM gate_pass_rates_of(?)", [self._run(run_id)])
+
+    def checkpoint_accuracy(self, run_id: str | None = None) -> list[Any]:
+        """Rows (iteration, policy, split, items, correct, accuracy, mean_accuracy, right_tool) per evaluated
+        checkpoint; splits: heldout, bfcl seen / unseen / mixed, bfcl irrelevance. right_tool: the share of
+        items whose calls named the right functions (argument mistakes aside)."""
+        return self._rows("SELECT * FROM checkpoint_accuracy_of(?)", [self._run(run_id)])
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
         """Run SQL for ``inftool sql``: (column names, rows of the last statement). Meant for reads (the

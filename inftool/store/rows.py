@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -133,7 +134,25 @@ def scenario_columns(cells: Iterable[ScenarioCell]) -> dict[str, np.ndarray]:
         "complexity": objects([c.complexity for c in cells]),
         "tool": objects([c.tool for c in cells]),
         "weight": np.array([c.weight for c in cells], dtype=np.float64),
+        "base_weight": objects([getattr(c, "base_weight", None) for c in cells]),
+        "need": objects([getattr(c, "need", None) for c in cells]),
+        "drivers": objects([None if getattr(c, "drivers", None) is None else dumps(c.drivers) for c in cells]),
     }
+
+
+TRAIN_LOG_COLUMNS = ("loss", "reward", "reward_std", "kl", "learning_rate")
+
+
+def train_log_columns(logs: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Columns of ``train_log`` rows: step, the common metrics (None when not logged), all of it as JSON."""
+    def number(value: Any) -> float | None:
+        return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+    columns = {"step": np.array([int(log["step"]) for log in logs], dtype=np.int64)}
+    for name in TRAIN_LOG_COLUMNS:
+        columns[name] = objects([number(log.get(name)) for log in logs])
+    columns["metrics"] = objects([dumps(log) for log in logs])
+    return columns
 
 
 EPISODE_COLUMNS = ("episode_id", "iteration", "idx", "complexity", "tool", "called_tools", "offered", "persona",

@@ -46,7 +46,10 @@ CREATE TABLE IF NOT EXISTS scenarios (
     iteration  INTEGER NOT NULL,
     complexity VARCHAR NOT NULL,
     tool       VARCHAR NOT NULL,
-    weight     DOUBLE NOT NULL,
+    weight     DOUBLE NOT NULL,             -- sampling weight in this iteration
+    base_weight DOUBLE,                     -- the plan's weight, before gap targeting (NULL: not targeted)
+    need       DOUBLE,                      -- 0..1: how much the cell needed more data (gap targeting)
+    drivers    JSON,                        -- what drove `need`: failure rates, gate rejections, error kinds
     PRIMARY KEY (run_id, iteration, complexity, tool)
 );
 
@@ -91,10 +94,41 @@ CREATE TABLE IF NOT EXISTS eval_results (
     category   VARCHAR NOT NULL,            -- BFCL category, or the episode's scenario kind
     item_id    VARCHAR NOT NULL,
     tool       VARCHAR,                     -- the expected (first) function, if any
+    seen       VARCHAR,                     -- BFCL: 'seen' / 'unseen' / 'mixed': were its tools in synthesis
     valid      BOOLEAN NOT NULL,
     error_kind VARCHAR,                     -- inftool.evaluate.ERROR_KINDS
     message    VARCHAR,
     output     VARCHAR,                     -- what the policy answered (JSON text)
     created_at TIMESTAMP NOT NULL,
     PRIMARY KEY (run_id, iteration, policy, suite, item_id)
+);
+
+-- One row per stage of one loop iteration: synthesize, sft, grpo, evaluate, target (and the untrained
+-- evaluation, iteration 0 stage 'baseline'). `inftool run --resume` skips stages whose status is 'done'.
+CREATE TABLE IF NOT EXISTS stages (
+    run_id      VARCHAR NOT NULL,
+    iteration   INTEGER NOT NULL,
+    stage       VARCHAR NOT NULL,
+    status      VARCHAR NOT NULL,           -- 'running', 'done', 'failed', 'interrupted', 'skipped'
+    started_at  TIMESTAMP,
+    finished_at TIMESTAMP,
+    seconds     DOUBLE,
+    counts      JSON,                       -- what the stage made: episodes, steps, items, accuracy, ...
+    output      VARCHAR,                    -- where its product is (a checkpoint directory, a job directory)
+    PRIMARY KEY (run_id, iteration, stage)
+);
+
+-- Training curves: one row per logged optimiser step of SFT or GRPO.
+CREATE TABLE IF NOT EXISTS train_log (
+    run_id    VARCHAR NOT NULL,
+    iteration INTEGER NOT NULL,
+    phase     VARCHAR NOT NULL,             -- 'sft' or 'grpo'
+    step      INTEGER NOT NULL,
+    loss      DOUBLE,
+    reward    DOUBLE,                       -- GRPO: mean gated reward of the step's completions
+    reward_std DOUBLE,
+    kl        DOUBLE,
+    learning_rate DOUBLE,
+    metrics   JSON,                         -- everything the trainer logged at this step
+    PRIMARY KEY (run_id, iteration, phase, step)
 );

@@ -123,9 +123,36 @@ COMMENT ON VIEW coverage IS 'Accepted episodes of the current run per (tool, com
 COMMENT ON VIEW gaps IS 'Scenario cells of the current run''s latest iteration ranked worst first: score = max(0, 1 - accepted/expected) + rejected/(accepted+rejected), expected = n_episodes * weight / sum(weight).';
 COMMENT ON VIEW gate_pass_rates IS 'Per (gate, complexity) of the current run: episodes a gate ran on, passed, pass_rate.';
 
--- Accuracy per suite and category of every evaluation of the newest run.
+-- Accuracy per suite, category and seen/unseen split (BFCL questions whose tools synthesis used, or
+-- not; NULL for held-out synthetic episodes) of every evaluation of the newest run.
 CREATE OR REPLACE VIEW eval_accuracy AS
-SELECT iteration, policy, suite, category, count(*) AS items, count(*) FILTER (WHERE valid) AS correct,
+SELECT iteration, policy, suite, category, seen, count(*) AS items, count(*) FILTER (WHERE valid) AS correct,
        round(avg(valid::INTEGER), 4) AS accuracy
 FROM eval_results WHERE run_id = (SELECT run_id FROM current_run)
 GROUP BY ALL ORDER BY iteration, policy, suite, category;
+
+-- Accuracy of each evaluated checkpoint (iteration, policy) per split: 'heldout' (synthetic episodes),
+-- 'bfcl seen' / 'bfcl unseen' / 'bfcl mixed' (BFCL questions by whether synthesis used their tools;
+-- irrelevance questions excluded) and 'bfcl irrelevance'. accuracy = correct / items; mean_accuracy =
+-- the unweighted mean over the split's categories (BFCL-style); right_tool = the share of items whose
+-- calls named the right functions (correct, or wrong only in argument values, types or names).
+CREATE OR REPLACE MACRO checkpoint_accuracy_of(rid) AS TABLE
+WITH labelled AS (
+    SELECT iteration, policy, category, valid,
+           valid OR error_kind IN ('wrong_value', 'wrong_type', 'missing_parameter', 'unexpected_parameter') AS tool_ok,
+           CASE WHEN suite <> 'bfcl' THEN suite
+                WHEN category LIKE '%irrelevance%' THEN 'bfcl irrelevance'
+                ELSE 'bfcl ' || coalesce(seen, 'all') END AS split
+    FROM eval_results WHERE run_id = rid
+), per_category AS (
+    SELECT iteration, policy, split, category, count(*) AS items, count(*) FILTER (WHERE valid) AS correct,
+           count(*) FILTER (WHERE tool_ok) AS right_tool
+    FROM labelled GROUP BY ALL
+)
+SELECT iteration, policy, split, sum(items)::BIGINT AS items, sum(correct)::BIGINT AS correct,
+       sum(correct) / sum(items) AS accuracy, avg(correct / items) AS mean_accuracy,
+       sum(right_tool) / sum(items) AS right_tool
+FROM per_category GROUP BY iteration, policy, split
+ORDER BY iteration, CASE policy WHEN 'untrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'grpo' THEN 2 ELSE 3 END, policy, split;
+
+CREATE OR REPLACE VIEW checkpoint_accuracy AS SELECT * FROM checkpoint_accuracy_of((SELECT run_id FROM current_run));

@@ -47,7 +47,7 @@ def test_heldout_synthetic_episodes_are_scored_like_bfcl(tmp_path):
     loaded = load_recipe(REPO / "recipes" / "assistants.yaml", [f"run_dir={tmp_path}", "evaluate.heldout=0.5"])
     run_stage(loaded, compile_recipe(loaded), episodes=300)
     with Store.open(tmp_path, read_only=True) as store:
-        items = runner.heldout_items(store.episodes(store.current_run(), split="heldout"))
+        items = runner.episode_items(store.episodes(store.current_run(), split="heldout"))
     assert len(items) > 100 and {i.category for i in items} >= {"multiple", "parallel_multiple", "irrelevance"}
     assert all(r["valid"] for r in runner.evaluate(items, runner.oracle))
     wrong = runner.evaluate(items, runner.no_call)
