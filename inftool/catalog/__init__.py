@@ -7,6 +7,7 @@ Sources: BFCL v4 function docs (from the bfcl-eval data), OpenAI ``tools`` JSON/
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +135,7 @@ def _select(converted: Converted, spec: Any) -> list[Tool]:
     from jsonschema import Draft7Validator  # its metaschema checks the keywords tools use, 5x faster than 2020-12's
     from jsonschema.exceptions import SchemaError
 
-    tools, seen = [], set()
+    tools, seen, withheld = [], set(), 0
     for tool in converted.tools:
         names = (tool.name, tool.original_name)
         if spec.include and not any(fnmatch.fnmatchcase(n, p) for n in names for p in spec.include):
@@ -151,10 +152,22 @@ def _select(converted: Converted, spec: Any) -> list[Tool]:
                                       f"({exc.message}); tool skipped")
             continue
         seen.add(fingerprint)
+        if spec.holdout and withheld_by_hash(tool.original_name, spec.holdout):
+            withheld += 1
+            continue
         tools.append(tool)
         if spec.limit and len(tools) >= spec.limit:
             break
+    if withheld:
+        converted.notes.append(f"withheld {withheld} tools from synthesis (holdout {spec.holdout}): evaluation "
+                               "reports their questions as unseen")
     return tools
+
+
+def withheld_by_hash(name: str, share: float) -> bool:
+    """Whether a tool is in the held-out ``share`` of its catalog: a hash of its name, the same everywhere."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
 __all__ = ["SOURCES", "Catalog", "CatalogSummary", "Converted", "LoadedCatalogs", "Tool", "detect_source",

@@ -32,7 +32,7 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inftool.catalog.tool import function_name
+from inftool.function_names import function_name
 from inftool.synth.episode import Call
 
 from . import languages

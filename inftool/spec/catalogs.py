@@ -35,6 +35,9 @@ class _CatalogBase(SpecModel):
     """Drop tools whose name or spec name matches one of these glob patterns."""
     limit: int | None = Field(default=None, ge=1)
     """Keep at most this many tools (after include/exclude, in spec order)."""
+    holdout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    """Share of this catalog's tools withheld from synthesis, chosen by a hash of the tool's name (the same
+    on every machine), so evaluation can report accuracy on tools the policy never saw."""
 
 
 class BfclCatalogSpec(_CatalogBase):
