@@ -14,12 +14,12 @@ class LocalPolicy:
     """``many(items) -> outputs`` for batches of items (``inftool.evaluate.runner.Item``)."""
 
     def __init__(self, path: Path, *, max_new_tokens: int = 128, batch_size: int = 8):
-        try:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-        except ImportError as exc:
-            raise UsageError(f"a local policy needs torch and transformers ({exc.name} is missing; hint: "
-                             "pip install -c constraints.txt -e '.[train]')") from None
+        from inftool.hf import require
+
+        require("torch", "transformers")
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
         if not (Path(path) / "config.json").is_file():
             raise UsageError(f"{path}: not a Hugging Face checkpoint directory (no config.json)")
         self.torch = torch

@@ -1,4 +1,5 @@
-"""Training the policy: the tiny-scratch model and its tokenizer (the trainers come with the loop).
+"""Training the policy: the tiny-scratch model (``tiny``), training data from the store (``data``), the
+local TRL trainer (``local``) and the OpenRLHF job emitter (``openrlhf``).
 
-torch, transformers and tokenizers are imported inside the functions here only (the ``train`` extra).
+torch, transformers, tokenizers and trl are imported inside the functions that need them (the ``train`` extra).
 """

@@ -2,6 +2,10 @@
 byte-level BPE tokenizer trained here on the catalog and the synthesised text, and a chat template
 that renders the offered tools and the assistant's tool calls. Nothing is downloaded.
 
+The template lists each tool on one line, ``name(param: type, optional?: type): description`` (the
+description cut at 160 characters): a scratch model this small learns from short prompts, and the
+full JSON Schemas would triple every prompt.
+
 Tool calls are rendered as ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``, the form
 ``inftool.evaluate.parse_calls`` reads back. torch, transformers and tokenizers are imported here only.
 """
@@ -15,9 +19,12 @@ from typing import Any
 SPECIALS = ["<|pad|>", "<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>"]
 
 CHAT_TEMPLATE = (
-    "{% if tools %}<|im_start|>system\n"
-    "Call tools by answering <tool_call>{\"name\": ..., \"arguments\": {...}}</tool_call>, one per call; "
-    "if no tool fits, answer in words.\n<tools>{% for t in tools %}{{ t | tojson }}\n{% endfor %}</tools><|im_end|>\n"
+    "{% if tools %}<|im_start|>system\n<tools>"
+    "{% for t in tools %}{% set f = t['function'] if 'function' in t else t %}"
+    "{% set p = f.get('parameters') or {} %}{% set req = p.get('required') or [] %}"
+    "{{ f['name'] }}({% for k, v in (p.get('properties') or {}).items() %}{{ k }}{% if k not in req %}?{% endif %}: "
+    "{{ v.get('type') or 'any' }}{% if not loop.last %}, {% endif %}{% endfor %}): "
+    "{{ (f.get('description') or '')[:160] }}\n{% endfor %}</tools><|im_end|>\n"
     "{% endif %}"
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
     "{% if m.get('tool_calls') %}{% for c in m['tool_calls'] %}<tool_call>{\"name\": {{ c['function']['name'] | tojson }}, "
@@ -79,6 +86,9 @@ def corpus(tools: Iterable[dict[str, Any]], conversations: Iterable[list[dict[st
 def build_tiny(spec: Any, tools: list[dict[str, Any]], conversations: list[list[dict[str, Any]]], out: Path,
                seed: int = 0) -> Path:
     """Train the tokenizer, build the model, and save both (a Hugging Face checkpoint directory)."""
+    from inftool.hf import require
+
+    require("torch", "transformers", "tokenizers")
     tokenizer = train_tokenizer(corpus(tools, conversations), spec.vocab_size)
     model = build_model(spec, tokenizer, seed)
     out.mkdir(parents=True, exist_ok=True)
