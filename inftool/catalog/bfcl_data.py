@@ -17,20 +17,17 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-import logging
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from inftool import wheels
 from inftool.errors import DataUnavailableError
 
 BFCL_EVAL_VERSION = "2026.3.23"
 _WHEEL = f"bfcl_eval-{BFCL_EVAL_VERSION}-py3-none-any.whl"
 _IN_WHEEL = "bfcl_eval/data/"
-log = logging.getLogger("inftool")
 
 _HINT = (
     f"install the data with `pip install --no-deps bfcl-eval=={BFCL_EVAL_VERSION}`, or set INFTOOL_BFCL_DATA "
@@ -70,7 +67,7 @@ def _json_lines(text: str) -> list[dict[str, Any]]:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("INFTOOL_CACHE", Path.home() / ".cache" / "inftool")).expanduser() / "bfcl"
+    return wheels.cache_dir("bfcl")
 
 
 @functools.lru_cache(maxsize=1)
@@ -85,13 +82,7 @@ def bfcl_data() -> BfclData:
     installed = _installed_data_dir()
     if installed is not None:
         return BfclData(installed)
-    wheel = cache_dir() / _WHEEL
-    if wheel.is_file() and not zipfile.is_zipfile(wheel):
-        log.info("the cached BFCL wheel %s is damaged; fetching it again", wheel)
-        wheel.unlink()
-    if not wheel.is_file():
-        _fetch_wheel(wheel.parent)
-    return BfclData(wheel)
+    return BfclData(_fetch_wheel(cache_dir()))
 
 
 def _installed_data_dir() -> Path | None:
@@ -105,19 +96,6 @@ def _installed_data_dir() -> Path | None:
     return None
 
 
-def _fetch_wheel(directory: Path) -> None:
-    if os.environ.get("INFTOOL_OFFLINE") == "1":
-        raise DataUnavailableError(f"BFCL data is not available and INFTOOL_OFFLINE=1 forbids fetching it (hint: {_HINT})")
-    directory.mkdir(parents=True, exist_ok=True)
-    log.info("fetching BFCL v4 data (bfcl-eval %s, ~2 MB, data only) into %s", BFCL_EVAL_VERSION, directory)
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
-               "--disable-pip-version-check", f"bfcl-eval=={BFCL_EVAL_VERSION}", "--dest", str(directory)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DataUnavailableError(f"could not fetch the BFCL data: {exc} (hint: {_HINT})") from None
-    if done.returncode != 0 or not (directory / _WHEEL).is_file():
-        reason = (done.stderr or done.stdout).strip().splitlines()
-        raise DataUnavailableError(
-            f"could not fetch the BFCL data with pip: {reason[-1] if reason else 'no wheel downloaded'} (hint: {_HINT})"
-        )
+def _fetch_wheel(directory: Path) -> Path:
+    """The bfcl-eval wheel in ``directory``, fetched once (data only: nothing is installed)."""
+    return wheels.cached_wheel(f"bfcl-eval=={BFCL_EVAL_VERSION}", _WHEEL, directory, what="BFCL data", hint=_HINT)

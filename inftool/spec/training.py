@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import SpecModel
 
@@ -74,8 +74,8 @@ class ClusterSpec(SpecModel):
     """Nodes for the reference model."""
     ref_gpus_per_node: int = Field(default=8, ge=1)
     """GPUs per node for the reference model."""
-    vllm_num_engines: int = Field(default=2, ge=0)
-    """vLLM engines for rollouts (0 disables vLLM)."""
+    vllm_num_engines: int = Field(default=8, ge=1)
+    """vLLM engines for rollouts (OpenRLHF 0.11 samples rollouts with vLLM only)."""
     vllm_tensor_parallel_size: int = Field(default=1, ge=1)
     """Tensor-parallel size of each vLLM engine."""
     colocate_all: bool = True
@@ -89,6 +89,22 @@ class OpenRLHFTrainSpec(_TrainBase):
     """Emit (and optionally launch) an OpenRLHF job on Ray."""
     cluster: ClusterSpec = Field(default_factory=ClusterSpec)
     """Placement of the OpenRLHF job."""
+
+    @model_validator(mode="after")
+    def _fits_openrlhf(self) -> OpenRLHFTrainSpec:
+        """The placement rules OpenRLHF 0.11 checks only after the job has started on the cluster."""
+        c, g = self.cluster, self.grpo
+        gpus = c.actor_num_nodes * c.actor_gpus_per_node
+        if c.colocate_all and gpus != c.vllm_num_engines * c.vllm_tensor_parallel_size:
+            raise ValueError(f"cluster.colocate_all needs the actor's GPUs ({gpus}) to equal vllm_num_engines x "
+                             f"vllm_tensor_parallel_size ({c.vllm_num_engines} x {c.vllm_tensor_parallel_size})")
+        if c.colocate_all and g.kl > 0 and (c.actor_num_nodes, c.actor_gpus_per_node) != (c.ref_num_nodes,
+                                                                                          c.ref_gpus_per_node):
+            raise ValueError("cluster.colocate_all with grpo.kl > 0 needs the reference model placed like the actor")
+        if (g.prompts_per_step * g.group_size) % gpus:
+            raise ValueError(f"grpo.prompts_per_step x grpo.group_size ({g.prompts_per_step * g.group_size}) must be "
+                             f"divisible by the actor's {gpus} GPUs (DeepSpeed splits each batch evenly)")
+        return self
 
 
 TrainSpec = Annotated[LocalTrainSpec | OpenRLHFTrainSpec, Field(discriminator="trainer")]

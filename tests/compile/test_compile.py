@@ -27,7 +27,7 @@ scenarios:
 reward: {gates: [format, function_names, arguments], values: {format: 0.2, function_names: 0.3, arguments: 0.5}}
 train:
   trainer: openrlhf
-  cluster: {actor_gpus_per_node: 4, vllm_num_engines: 1}
+  cluster: {actor_gpus_per_node: 4, ref_gpus_per_node: 4, vllm_num_engines: 4}
 """
 
 
