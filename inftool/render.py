@@ -99,3 +99,45 @@ def evaluation(console: Console, table: dict[tuple[str, str], tuple[int, int]], 
         mean = overall(table, suite)
         out.add_row(suite, "[bold]overall (mean of categories)[/]", "", "", f"{mean:.3f}" if mean is not None else "-")
     console.print(out)
+
+
+def loop_summary(console: Console, store, run_id: str) -> None:
+    """One screen at the end of `inftool run`: accuracy per checkpoint and split, GRPO reward, time per
+    stage kind, and the cells the last gap targeting raised most."""
+    accuracy = store.checkpoint_accuracy(run_id)
+    splits = sorted({row.split for row in accuracy}, key=lambda s: (s != "heldout", s))
+    rewards = {}
+    for row in store.train_log(run_id):
+        if row.phase == "grpo" and row.reward is not None:
+            rewards.setdefault(row.iteration, []).append(row.reward)
+    items = {row.split: row.items for row in accuracy}
+    out = _table("Accuracy per checkpoint: exact match / right tool called",
+                 "checkpoint", *(f"{s} ({items[s]})" for s in splits), "GRPO reward")
+    checkpoints = list(dict.fromkeys((row.iteration, row.policy) for row in accuracy))
+    for iteration, policy in checkpoints:
+        cells = {row.split: row for row in accuracy if (row.iteration, row.policy) == (iteration, policy)}
+        values = [f"{cells[s].accuracy:.1%} / {cells[s].right_tool:.0%}" if s in cells else "-" for s in splits]
+        trend = "-"
+        if policy == "grpo" and rewards.get(iteration):
+            r = rewards[iteration]
+            q = max(1, len(r) // 4)
+            trend = f"{sum(r[:q]) / q:.3f} → {sum(r[-q:]) / q:.3f}"
+        out.add_row(policy if policy == "untrained" else f"{iteration}: {policy}", *values, trend)
+    console.print(out)
+    stages = store.stages(run_id)
+    seconds: dict[str, float] = {}
+    for stage in stages:
+        seconds[stage.stage] = seconds.get(stage.stage, 0.0) + (stage.seconds or 0.0)
+    total = sum(seconds.values())
+    console.print("[bold]Time[/] " + ", ".join(f"{name} {value:.0f}s" for name, value in seconds.items())
+                  + f"; total {total:.0f}s over {len(stages)} stages", highlight=False)
+    targeted = [row for row in store.iterations(run_id) if row.weights]
+    if targeted:
+        last = targeted[-1]
+        raised = last.weights.get("most_raised", [])[:5]
+        shares = last.weights.get("complexity_share_after", {})
+        console.print(f"[bold]Targeting[/] ({last.weights.get('targeting')}) for iteration {last.iteration + 1}: "
+                      + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()), highlight=False)
+        for cell in raised:
+            console.print(f"  ×{cell['ratio']:.2f} {cell['complexity']} / {cell['tool']} (need {cell['need']:.2f}, "
+                          f"top error {cell['top_error']})", highlight=False)

@@ -116,12 +116,11 @@ def test_catalog_show_bfcl():
     assert all(p["type"] == "string" for t in tools for p in t["function"]["parameters"]["properties"].values())
 
 
-def test_run_compiles_and_says_what_is_not_available_yet(write, tools_file, tmp_path):
+def test_run_refuses_contradictory_flags_before_doing_anything(write, tools_file, tmp_path):
     recipe = write("r.yaml", "name: runner\ncatalogs: [{source: openai, path: cat/tools.yaml}]\n")
-    done = inftool("run", str(recipe), cwd=tmp_path)
-    assert done.returncode == 0
-    assert (tmp_path / "runs" / "runner" / "plan.json").is_file()
-    assert "stages not available in this version yet" in done.stdout
+    done = inftool("run", str(recipe), "--resume", "--fresh", cwd=tmp_path)
+    assert done.returncode == 2 and "contradict" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists()
 
 
 def test_synth_gaps_sql_export_from_the_command_line(write, tools_file, tmp_path):

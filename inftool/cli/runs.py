@@ -12,17 +12,90 @@ from inftool.cli import _load, _report, _stderr, _stdout, main, recipe_argument
 
 @main.command()
 @recipe_argument
-def run(recipe: Path, overrides: tuple[str, ...]) -> None:
-    """Run the closed loop of a recipe (stages available in this version: compile, synthesize)."""
-    from inftool.compile import compile_recipe
+@click.option("--resume", is_flag=True, help="Continue this run after its last finished stage.")
+@click.option("--fresh", is_flag=True, help="Delete this run directory's store, checkpoints and jobs first.")
+@click.option("--launch", is_flag=True, help="trainer: openrlhf: run the emitted job here and follow its log.")
+def run(recipe: Path, overrides: tuple[str, ...], resume: bool, fresh: bool, launch: bool) -> None:
+    """Run the closed loop: synthesise -> train (SFT, GRPO) -> evaluate -> target gaps, loop.iterations times.
 
+    Every stage is recorded in the run's store; after Ctrl-C or a crash, --resume continues from the
+    last finished stage. Ends with a summary, report.html, and where the store and datasets are."""
+    from inftool import render
+    from inftool.compile import compile_recipe, write_plan
+    from inftool.errors import UsageError
+    from inftool.export import export
+    from inftool.loop import Loop
+    from inftool.store import FILENAME, Store
+
+    if resume and fresh:
+        raise UsageError("--resume and --fresh contradict each other (hint: pick one)")
     loaded = _load(recipe, overrides)
     compiled = compile_recipe(loaded)
+    run_dir = Path(compiled.plan.run_dir)
+    if fresh:
+        _clear(run_dir)
     _report(compiled.plan)
-    _synthesize(loaded, compiled, iteration=0, episodes=None)
-    click.echo("stages not available in this version yet: train, evaluate, target; the run stops after "
-               "synthesising iteration 0.")
-    _where(compiled.plan.run_dir)
+    write_plan(compiled)
+    with Store.open(run_dir) as store:
+        run_id = store.ensure_run(compiled.plan)
+        recorded = store.stages(run_id)
+        if recorded and not resume:
+            pending = [s for s in recorded if s.status != "done"]
+            if pending or len(recorded) < len(Loop(loaded, compiled, store, launch=launch).stages()):
+                raise UsageError(f"{run_dir / FILENAME} already holds part of this run ({len(recorded)} stages "
+                                 f"recorded); continue it with `inftool run {recipe} --resume`, or start over "
+                                 "with --fresh")
+            click.echo("this run is already complete (start over with --fresh)")
+        else:
+            loop = Loop(loaded, compiled, store, progress=_loop_progress(), launch=launch)
+            try:
+                result = loop.run()
+            except KeyboardInterrupt:
+                raise UsageError(f"interrupted; the store is consistent: continue with `inftool run {recipe} "
+                                 "--resume`") from None
+            if result.stopped_because:
+                click.echo(result.stopped_because)
+        render.loop_summary(_stdout(), store, run_id)
+        report = _build_report(store, run_id, run_dir)
+        datasets = export(store, run_id, "openai", run_dir / "datasets")
+    _where(str(run_dir), report=report, recipe=recipe, datasets=datasets)
+
+
+def _clear(run_dir: Path) -> None:
+    import shutil
+
+    from inftool.store import FILENAME
+
+    for name in (FILENAME, FILENAME + ".wal", "checkpoints", "openrlhf", "export", "report", "report.html"):
+        path = run_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def _loop_progress():
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from inftool.loop import Progress as LoopProgress
+
+    @contextmanager
+    def bar(label: str, total: int):
+        columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=_stderr(), transient=True) as progress:
+            task = progress.add_task(label, total=total)
+            yield lambda n=1: progress.advance(task, n)
+        _stderr().print(f"[green]done[/] {label}", highlight=False)
+
+    return LoopProgress(bar=bar, say=lambda text: _stderr().print(text, highlight=False, markup=False))
+
+
+def _build_report(store, run_id: str, run_dir: Path) -> Path:
+    from inftool.report import build_report
+
+    return build_report(store, run_id, run_dir)
 
 
 @main.command()
@@ -56,10 +129,18 @@ def _synthesize(loaded, compiled, *, iteration: int, episodes: int | None):
     return report
 
 
-def _where(run_dir: str) -> None:
+def _where(run_dir: str, *, report: Path | None = None, recipe: Path | None = None,
+           datasets: dict[str, tuple[Path, int]] | None = None) -> None:
     from inftool.store import FILENAME
 
-    click.echo(f"store: {Path(run_dir) / FILENAME}  (inftool gaps RECIPE; inftool sql RECIPE \"SELECT ...\")")
+    shown = recipe or "RECIPE"
+    if report is not None:
+        click.echo(f"report: {report}  (rebuild: inftool report {shown})")
+    click.echo(f"store: {Path(run_dir) / FILENAME}  (inftool gaps {shown}; inftool sql {shown} \"SELECT ...\")")
+    for split, (path, count) in (datasets or {}).items():
+        click.echo(f"dataset ({split}): {path}  ({count} verified episodes, OpenAI chat format)")
+    if datasets:
+        click.echo(f"checkpoints: {Path(run_dir) / 'checkpoints'}")
 
 
 def _open_store(recipe: Path, overrides: tuple[str, ...]):

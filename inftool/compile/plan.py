@@ -93,6 +93,8 @@ class Evaluation(_PlanModel):
     bfcl: list[str]
     bfcl_limit: int | None
     heldout: float
+    heldout_limit: int | None
+    max_new_tokens: int
 
 
 class Plan(_PlanModel):

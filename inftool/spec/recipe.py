@@ -41,6 +41,10 @@ class EvaluateSpec(SpecModel):
     """At most this many questions per BFCL category (default: all)."""
     heldout: float = Field(default=0.1, ge=0.0, lt=1.0)
     """Share of verified synthetic episodes held out of training for evaluation."""
+    heldout_limit: int | None = Field(default=200, ge=1)
+    """At most this many held-out episodes (of iteration 0, the same at every evaluation) are scored."""
+    max_new_tokens: int = Field(default=96, ge=1)
+    """Longest answer the evaluated policy may generate."""
 
 
 def _default_models() -> dict[str, ModelSpec]:

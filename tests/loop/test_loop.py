@@ -1,0 +1,161 @@
+"""The closed loop end to end with the real trainers (TRL on CPU) on a micro policy: stages recorded,
+checkpoints per iteration, targeted weights used by the next synthesis, Ctrl-C and --resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("trl", reason="the loop trains with the train extra (torch, transformers, trl)")
+
+from inftool.cli import main  # noqa: E402
+from inftool.compile import compile_recipe  # noqa: E402
+from inftool.loop import Loop, Progress  # noqa: E402
+from inftool.spec import load_recipe  # noqa: E402
+from inftool.store import Store  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+RECIPE = """\
+name: micro
+seed: 3
+catalogs:
+  - {{source: openai, path: {catalog}, limit: 5}}
+  - {{source: bfcl, categories: [simple_python], limit: 6, holdout: 0.5}}
+models:
+  synth: {{backend: procedural}}
+  policy: {{backend: local, model: tiny-scratch, tiny: {{hidden_size: 32, layers: 1, heads: 2, kv_heads: 1, vocab_size: 400, max_length: 384}}}}
+train:
+  trainer: local
+  threads: 1
+  sft: {{epochs: 1, batch_size: 8, max_steps: 3}}
+  grpo: {{steps: 2, group_size: 2, prompts_per_step: 2, max_new_tokens: 8}}
+loop: {{iterations: 2, episodes_per_iteration: 60, targeting: gaps, floor: 0.1}}
+evaluate: {{bfcl: [simple_python, irrelevance], bfcl_limit: 8, heldout: 0.2, heldout_limit: 6, max_new_tokens: 8}}
+"""
+STAGES = [(0, "synthesize"), (0, "policy"), (0, "baseline"), (0, "sft"), (0, "eval_sft"), (0, "grpo"),
+          (0, "evaluate"), (0, "target"), (1, "synthesize"), (1, "sft"), (1, "grpo"), (1, "evaluate")]
+
+
+def write_recipe(tmp_path: Path) -> Path:
+    path = tmp_path / "micro.yaml"
+    path.write_text(RECIPE.format(catalog=REPO / "catalog" / "travel.yaml"), encoding="utf-8")
+    return path
+
+
+def loop_for(recipe: Path, run_dir: Path, store, progress=None) -> Loop:
+    loaded = load_recipe(recipe, [f"run_dir={run_dir}"])
+    return Loop(loaded, compile_recipe(loaded), store, progress=progress)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("loop")
+    recipe = write_recipe(tmp)
+    result = CliRunner().invoke(main, ["run", str(recipe), "--set", f"run_dir={tmp / 'run'}"])
+    assert result.exit_code == 0, result.output
+    return tmp, result
+
+
+def test_run_records_every_stage_with_counts_and_timing(finished):
+    tmp, result = finished
+    with Store.open(tmp / "run", read_only=True) as store:
+        stages = store.stages(store.current_run())
+    assert [(s.iteration, s.stage) for s in stages] == STAGES
+    assert all(s.status == "done" and s.seconds is not None and s.seconds >= 0 for s in stages)
+    by_name = {(s.iteration, s.stage): s for s in stages}
+    assert by_name[(0, "synthesize")].counts["episodes"] == 60
+    assert by_name[(0, "sft")].counts["steps"] == 3
+    assert by_name[(1, "grpo")].counts["steps"] == 2
+    for key in [(0, "sft"), (0, "grpo"), (1, "sft"), (1, "grpo")]:
+        assert (Path(by_name[key].output) / "config.json").is_file(), key
+    assert "report:" in result.output and "store:" in result.output and "dataset (train):" in result.output
+    assert (tmp / "run" / "report.html").is_file()
+    assert (tmp / "run" / "datasets" / "train.jsonl").is_file()
+
+
+def test_each_checkpoint_is_evaluated_on_bfcl_seen_unseen_and_heldout(finished):
+    tmp, _ = finished
+    with Store.open(tmp / "run", read_only=True) as store:
+        rows = store.checkpoint_accuracy(store.current_run())
+        curve = store.train_log(store.current_run())
+    checkpoints = list(dict.fromkeys((r.iteration, r.policy) for r in rows))
+    assert checkpoints == [(0, "untrained"), (0, "sft"), (0, "grpo"), (1, "grpo")]
+    splits = {r.split for r in rows}
+    assert {"heldout", "bfcl seen", "bfcl unseen", "bfcl irrelevance"} <= splits
+    assert {(r.phase, r.iteration) for r in curve} == {("sft", 0), ("grpo", 0), ("sft", 1), ("grpo", 1)}
+    assert all(r.reward is not None for r in curve if r.phase == "grpo")
+    assert all(r.loss is not None for r in curve if r.phase == "sft")
+
+
+def test_targeted_weights_are_stored_with_their_drivers_and_used_by_the_next_synthesis(finished):
+    tmp, result = finished
+    with Store.open(tmp / "run", read_only=True) as store:
+        run_id = store.current_run()
+        _, targeted = store.query("SELECT complexity, tool, weight, base_weight, need, drivers FROM scenarios "
+                                  "WHERE run_id = ? AND iteration = 1", [run_id])
+        weights = store.iterations(run_id)[0].weights
+        _, mix = store.query("SELECT complexity, tool, count(*) FROM episodes WHERE run_id = ? AND iteration = 1 "
+                             "GROUP BY ALL", [run_id])
+    assert targeted and all(base is not None and need is not None for _, _, _, base, need, _ in targeted)
+    assert all("failure_rate" in json.loads(drivers) for *_, drivers in targeted)
+    assert len({round(w / b, 6) for _, _, w, b, _, _ in targeted}) > 1  # targeting moved some weights
+    assert weights["targeting"] == "gaps" and weights["most_raised"]
+    sampled = {(c, t) for c, t, _ in mix}
+    assert sampled <= {(c, t) for c, t, w, *_ in targeted if w > 0}
+    assert "Targeting (gaps)" in result.output
+
+
+def test_running_again_without_resume_says_it_is_complete(finished):
+    tmp, _ = finished
+    result = CliRunner().invoke(main, ["run", str(tmp / "micro.yaml"), "--set", f"run_dir={tmp / 'run'}"])
+    assert result.exit_code == 0 and "already complete" in result.output
+
+
+def test_ctrl_c_leaves_a_consistent_store_and_resume_finishes_without_repeating_work(tmp_path, finished):
+    recipe, run_dir = write_recipe(tmp_path), tmp_path / "run"
+
+    class Interrupt(Progress):
+        """Ctrl-C arrives during the second GRPO step of iteration 0."""
+
+        def track(self, label, total):
+            from contextlib import contextmanager
+
+            @contextmanager
+            def bar():
+                seen = []
+
+                def advance(n=1):
+                    seen.append(n)
+                    if "GRPO" in label and len(seen) == 2:
+                        raise KeyboardInterrupt
+
+                yield advance
+
+            return bar()
+
+    with Store.open(run_dir) as store, pytest.raises(KeyboardInterrupt):
+        loop_for(recipe, run_dir, store, Interrupt()).run()
+    with Store.open(run_dir, read_only=True) as store:
+        stages = {(s.iteration, s.stage): s for s in store.stages(store.current_run())}
+    assert stages[(0, "grpo")].status == "interrupted"
+    sft_started = stages[(0, "sft")].started_at
+
+    result = CliRunner().invoke(main, ["run", str(recipe), "--set", f"run_dir={run_dir}"])
+    assert result.exit_code == 2 and "--resume" in result.output
+
+    result = CliRunner().invoke(main, ["run", str(recipe), "--set", f"run_dir={run_dir}", "--resume"])
+    assert result.exit_code == 0, result.output
+    with Store.open(run_dir, read_only=True) as store:
+        run_id = store.current_run()
+        stages = store.stages(run_id)
+        _, dupes = store.query("SELECT iteration, idx, count(*) FROM episodes GROUP BY ALL HAVING count(*) > 1")
+        _, episodes = store.query("SELECT iteration, idx, request, accepted FROM episodes ORDER BY ALL")
+    assert [(s.iteration, s.stage) for s in stages] == STAGES and all(s.status == "done" for s in stages)
+    assert {(s.iteration, s.stage): s for s in stages}[(0, "sft")].started_at == sft_started  # not trained again
+    assert dupes == []
+    with Store.open(finished[0] / "run", read_only=True) as store:
+        _, uninterrupted = store.query("SELECT iteration, idx, request, accepted FROM episodes ORDER BY ALL")
+    assert episodes == uninterrupted  # the same episodes as a run that was never interrupted
