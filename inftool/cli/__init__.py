@@ -114,4 +114,4 @@ def _load(recipe: Path, overrides: tuple[str, ...]):
     return load_recipe(recipe, list(overrides))
 
 
-from inftool.cli import catalogs, evaluate, recipes, runs  # noqa: E402,F401  (registers the commands)
+from inftool.cli import catalogs, evaluate, recipes, report, runs  # noqa: E402,F401  (registers the commands)
