@@ -32,8 +32,9 @@ def evaluate_(recipe: Path, overrides: tuple[str, ...], policy: str, categories:
     spec = loaded.spec
     answer, concurrency = _policy(spec, policy)
     chosen = _bfcl_categories(categories) if categories else list(spec.evaluate.bfcl)
-    items, aside = runner.scorable(runner.bfcl_items(chosen, limit or spec.evaluate.bfcl_limit))
     compiled = compile_recipe(loaded)
+    items, aside = runner.scorable(runner.bfcl_items(chosen, limit or spec.evaluate.bfcl_limit,
+                                                     runner.tool_names(compiled.catalog)))
     with Store.open(compiled.plan.run_dir) as store:
         run_id = store.ensure_run(compiled.plan)
         if heldout:

@@ -71,6 +71,11 @@ def bfcl_items(categories: Iterable[str], limit: int | None = None, seen_tools: 
     return items
 
 
+def tool_names(tools: Iterable[Any]) -> set[str]:
+    """Every name the tools of a catalog go by (function-calling and original), for ``bfcl_items``."""
+    return {name for tool in tools for name in (tool.name, tool.original_name)}
+
+
 def _seen(names: set[str], seen_tools: set[str] | None) -> str | None:
     if seen_tools is None:
         return None

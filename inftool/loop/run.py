@@ -93,8 +93,10 @@ class Loop:
         return out
 
     def run(self) -> LoopResult:
-        from inftool.store.read import StoreReader  # noqa: F401  (the store is open for writing here)
+        if self.spec.train.trainer == "local":  # fail before synthesising, not after
+            from inftool.hf import require
 
+            require("torch", "transformers", "datasets", "trl")
         for iteration, stage in self.stages():
             if (iteration, stage) in self.done:
                 continue
@@ -268,7 +270,7 @@ class Loop:
             from inftool.evaluate import runner
 
             evaluation = self.spec.evaluate
-            seen = {t.name for t in self.compiled.catalog} | {t.original_name for t in self.compiled.catalog}
+            seen = runner.tool_names(self.compiled.catalog)
             bfcl, _ = runner.scorable(runner.bfcl_items(evaluation.bfcl, evaluation.bfcl_limit, seen))
             held = runner.episode_items(self.store.episodes(self.run_id, split="heldout", iteration=0))
             self._items = bfcl + held[: evaluation.heldout_limit]
