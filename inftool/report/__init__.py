@@ -22,7 +22,7 @@ from inftool.report import plots, queries
 
 __all__ = ["FIGURES", "HEATMAP_TOOLS", "build_report"]
 
-FIGURES = ("accuracy.png", "reward.png", "loss.png", "coverage.png", "gates.png")
+FIGURES = ("accuracy.png", "right_tool.png", "reward.png", "loss.png", "coverage.png", "gates.png")
 """The figures a report may draw (under ``out_dir/report/``); stale ones are removed on each build."""
 HEATMAP_TOOLS = 40
 """At most this many tools in the coverage heatmap: the most and the least covered halves."""
@@ -201,6 +201,7 @@ def _accuracy(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
                        "of each)."))
     if not acc.checkpoints:
         out.append(_note("No checkpoint of the loop evaluated yet (untrained, sft, grpo); reference policies only."))
+    out.append(_right_tool(store, run_id, out_dir, made))
     columns = acc.columns
     headers = ["suite / split", "category", *(p.label + ("" if p.is_loop else " (ref)") for p in columns)]
     rows, classes = [], []
@@ -222,6 +223,24 @@ def _accuracy(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
                           [[kind, *(acc.errors.get((kind, p), "") for p in columns)] for kind in acc.error_kinds],
                           numeric=set(range(1, len(columns) + 1))))
     return "\n".join(out)
+
+
+def _right_tool(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
+    """The share of answers that called the right functions, per loop checkpoint and split: the signal
+    that moves first when exact matches are still rare."""
+    rows = [r for r in store.checkpoint_accuracy(run_id) if r.policy in ("untrained", "sft", "grpo", "openrlhf")]
+    if not rows:
+        return ""
+    checkpoints = list(dict.fromkeys((r.iteration, r.policy) for r in rows))
+    splits = sorted({r.split for r in rows}, key=lambda s: (s != "heldout", s))
+    share = {(r.iteration, r.policy, r.split): r.right_tool for r in rows}
+    curve = {split: [share.get((i, p, split)) for i, p in checkpoints] for split in splits}
+    drawn = plots.accuracy_curve(out_dir / "report" / "right_tool.png", [f"it{i} {p}" for i, p in checkpoints], curve,
+                                 title="Right tool called per checkpoint", ylabel="answers naming the right functions (%)")
+    return _figure(made, "right_tool.png", drawn, "right tool called per checkpoint",
+                   "Share of items whose calls named the expected functions (correct, or wrong only in argument "
+                   "values, types or names; irrelevance: no call), per split over all its items "
+                   "(the right_tool column of the store's checkpoint_accuracy view).")
 
 
 def _training(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:

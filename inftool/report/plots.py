@@ -43,7 +43,8 @@ def _colors(n: int) -> list:
 
 
 def accuracy_curve(path: Path, labels: Sequence[str], series: dict[str, list[float | None]],
-                   references: Sequence[tuple[str, str, float]] = ()) -> Path | None:
+                   references: Sequence[tuple[str, str, float]] = (), *, title: str = "Accuracy per checkpoint",
+                   ylabel: str = "accuracy, mean over categories (%)") -> Path | None:
     """Accuracy (%) per checkpoint, one line per series; ``references`` (policy, series, value) are
     dotted horizontal lines in the series' colour, one line style per policy."""
     if not labels or not any(v is not None for values in series.values() for v in values):
@@ -66,8 +67,8 @@ def accuracy_curve(path: Path, labels: Sequence[str], series: dict[str, list[flo
     ax.set_xticks(x, [_plain(label) for label in labels], rotation=30 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center")
     ax.set_xlim(-0.3, len(labels) - 0.7)
     ax.set_ylim(0, 100)
-    ax.set_ylabel("accuracy, mean over categories (%)")
-    ax.set_title("Accuracy per checkpoint")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return _save(fig, path)
