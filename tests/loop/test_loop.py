@@ -159,3 +159,16 @@ def test_ctrl_c_leaves_a_consistent_store_and_resume_finishes_without_repeating_
     with Store.open(finished[0] / "run", read_only=True) as store:
         _, uninterrupted = store.query("SELECT iteration, idx, request, accepted FROM episodes ORDER BY ALL")
     assert episodes == uninterrupted  # the same episodes as a run that was never interrupted
+
+
+def test_any_local_checkpoint_can_stand_in_for_tiny_scratch(tmp_path, finished):
+    with Store.open(finished[0] / "run", read_only=True) as store:
+        start = next(s.output for s in store.stages(store.current_run()) if s.stage == "sft")
+    recipe, run_dir = write_recipe(tmp_path), tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(recipe), "--set", f"run_dir={run_dir}", "--set", "loop.iterations=1",
+                                       "--set", f"models.policy.checkpoint_path={start}"])
+    assert result.exit_code == 0, result.output
+    with Store.open(run_dir, read_only=True) as store:
+        stages = {s.stage: s for s in store.stages(store.current_run())}
+    assert stages["policy"].output == start and stages["policy"].counts == {"from": start}
+    assert (Path(stages["grpo"].output) / "model.safetensors").is_file()
