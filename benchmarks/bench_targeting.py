@@ -83,14 +83,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", type=Path, default=REPO / "recipes" / "bfcl.yaml")
     parser.add_argument("--set", dest="overrides", action="append", default=None, metavar="KEY=VALUE")
-    parser.add_argument("--keep", type=Path, help="Run here and keep both run directories.")
+    parser.add_argument("--keep", type=Path, help="Run here and keep both run directories (finished runs found "
+                                                  "there are reused).")
     args = parser.parse_args()
     overrides = args.overrides if args.overrides is not None else ["loop.iterations=2"]
     with tempfile.TemporaryDirectory(prefix="inftool-bench-targeting-") as scratch:
         directory = args.keep or Path(scratch)
         runs = {mode: directory / mode for mode in ("gaps", "uniform")}
         for mode, run_dir in runs.items():
-            run(args.recipe.resolve(), [*overrides, f"loop.targeting={mode}"], run_dir)
+            if not (run_dir / "report.html").is_file():  # a finished run kept under --keep is reused
+                run(args.recipe.resolve(), [*overrides, f"loop.targeting={mode}"], run_dir)
         cells = selected_cells(runs["gaps"])
         results = {mode: last_results(run_dir) for mode, run_dir in runs.items()}
     report = {"recipe": str(args.recipe), "overrides": overrides, "selected_cells": len(cells),
