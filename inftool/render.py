@@ -39,6 +39,9 @@ def plan(console: Console, plan: Plan) -> None:
     for r in plan.roles:
         roles.add_row(r.role, r.model, r.backend, r.engine, r.signature)
     console.print(roles)
+    for r in plan.roles:
+        if r.executed:
+            console.print(f"[bold]Executed on live MCP servers:[/] {', '.join(r.executed)} (other calls: {r.role} {r.backend})")
     g, t, loop = plan.gates, plan.training, plan.loop
     console.print(f"[bold]Verify gates:[/] {' -> '.join(g.verify)} (dedup at {g.dedup_threshold})")
     console.print("[bold]Reward gates:[/] " + " -> ".join(f"{n} (+{g.reward_values[n]:g})" for n in g.reward)

@@ -1,12 +1,11 @@
 """Tool catalogs: every supported spec format normalised to one `Tool`, merged into one `Catalog`.
 
 Sources: BFCL v4 function docs (from the bfcl-eval data), OpenAI ``tools`` JSON/YAML, OpenAPI
-3.0/3.1 (one tool per operation), and saved MCP ``tools/list`` results.
+3.0/3.1 (one tool per operation), and MCP ``tools/list`` results, saved or asked of a live server.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -106,15 +105,30 @@ def read_bfcl(categories: list[str]) -> Converted:
     return result
 
 
-def load_catalogs(specs: list[Any]) -> LoadedCatalogs:
+def read_mcp_server(origin: Any) -> tuple[Converted, str]:
+    """The tools of a live MCP server (an ``inftool.mcp.origin.Origin``), each with its origin in ``meta``,
+    and the name the server gives itself."""
+    from inftool.mcp.client import list_tools
+
+    from .functions import convert_mcp
+
+    listing = list_tools(origin)
+    converted = convert_mcp({"tools": listing.tools}, file=str(origin), source=f"mcp:{origin}")
+    converted.tools = [t.model_copy(update={"meta": {**t.meta, **origin.to_meta()}}) for t in converted.tools]
+    return converted, listing.server
+
+
+def load_catalogs(specs: list[Any], *, live: bool = True) -> LoadedCatalogs:
     """Read every catalog of a recipe into one Catalog with unique names, in recipe order.
 
-    A CatalogError from one catalog carries ``catalog_index`` so callers can point at its entry.
+    Live MCP servers (``source: mcp`` with ``command`` or ``url``) are started and asked for their tools,
+    unless ``live`` is off: then they contribute no tools. A CatalogError from one catalog carries
+    ``catalog_index`` so callers can point at its entry.
     """
     catalog, summaries = Catalog(), []
     for index, spec in enumerate(specs):
         try:
-            converted = read_bfcl(spec.categories) if spec.source == "bfcl" else read_spec(spec.path, spec.source)
+            converted, location, default_name = _read(spec, live)
         except CatalogError as exc:
             exc.catalog_index = index
             raise
@@ -123,11 +137,22 @@ def load_catalogs(specs: list[Any]) -> LoadedCatalogs:
             added = catalog.add(tool)
             if added.name != tool.name:
                 notes.append(f"{tool.source}: tool '{tool.original_name}' is named '{added.name}' ('{tool.name}' was taken)")
-        location = "bfcl:" + ",".join(spec.categories) if spec.source == "bfcl" else display_path(spec.path)
-        name = spec.name or ("bfcl" if spec.source == "bfcl" else Path(spec.path).stem)
-        summaries.append(CatalogSummary(name=name, source=spec.source, location=location, tools=len(kept),
-                                        warnings=converted.warnings, notes=notes))
+        summaries.append(CatalogSummary(name=spec.name or default_name, source=spec.source, location=location,
+                                        tools=len(kept), warnings=converted.warnings, notes=notes))
     return LoadedCatalogs(catalog=catalog, summaries=summaries)
+
+
+def _read(spec: Any, live: bool) -> tuple[Converted, str, str]:
+    """One catalog entry's tools, where they come from, and the entry's default name."""
+    if spec.source == "bfcl":
+        return read_bfcl(spec.categories), "bfcl:" + ",".join(spec.categories), "bfcl"
+    if spec.source == "mcp" and spec.live:
+        from inftool.mcp.origin import Origin
+
+        origin = Origin.from_spec(spec)
+        converted, server = read_mcp_server(origin) if live else (Converted(), "mcp")
+        return converted, str(origin), server
+    return read_spec(spec.path, spec.source), display_path(spec.path), Path(spec.path).stem
 
 
 def _select(converted: Converted, spec: Any) -> list[Tool]:
@@ -137,10 +162,7 @@ def _select(converted: Converted, spec: Any) -> list[Tool]:
 
     tools, seen, withheld = [], set(), 0
     for tool in converted.tools:
-        names = (tool.name, tool.original_name)
-        if spec.include and not any(fnmatch.fnmatchcase(n, p) for n in names for p in spec.include):
-            continue
-        if any(fnmatch.fnmatchcase(n, p) for n in names for p in spec.exclude):
+        if (spec.include and not tool.matches(spec.include)) or tool.matches(spec.exclude):
             continue
         fingerprint = json.dumps([tool.original_name, tool.description, tool.parameters], sort_keys=True)
         if fingerprint in seen:
@@ -171,4 +193,4 @@ def withheld_by_hash(name: str, share: float) -> bool:
 
 
 __all__ = ["SOURCES", "Catalog", "CatalogSummary", "Converted", "LoadedCatalogs", "Tool", "detect_source",
-           "function_name", "load_catalogs", "read_bfcl", "read_spec"]
+           "function_name", "load_catalogs", "read_bfcl", "read_mcp_server", "read_spec"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -32,6 +33,10 @@ class Tool(BaseModel):
     @property
     def properties(self) -> dict[str, Any]:
         return dict(self.parameters.get("properties", {}))
+
+    def matches(self, patterns: Iterable[str]) -> bool:
+        """Whether the name or the spec name matches one of the glob ``patterns`` (e.g. ``get_*``)."""
+        return any(fnmatch.fnmatchcase(name, p) for name in (self.name, self.original_name) for p in patterns)
 
     def to_openai(self) -> dict[str, Any]:
         """The OpenAI ``tools`` entry: ``{"type": "function", "function": {...}}``."""

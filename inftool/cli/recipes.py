@@ -13,14 +13,18 @@ from inftool.cli import _load, _report, _stderr, _verbose, main, recipe_argument
 @main.command()
 @recipe_argument
 def validate(recipe: Path, overrides: tuple[str, ...]) -> None:
-    """Check a recipe and read its catalogs; stops before compiling."""
+    """Check a recipe and read its catalogs (live MCP servers are not started: compile asks them); stops
+    before compiling."""
     from inftool import render
     from inftool.compile import read_catalogs
 
     loaded = _load(recipe, overrides)
-    catalogs = read_catalogs(loaded)
+    catalogs = read_catalogs(loaded, live=False)
     render.warnings(_stderr(), catalogs.warnings, catalogs.notes, verbose=_verbose())
-    click.echo(f"{recipe}: ok ({len(catalogs.catalog)} tools from {len(catalogs.summaries)} catalogs)")
+    live = sum(1 for c in loaded.spec.catalogs if c.source == "mcp" and c.live)
+    servers = f"{live} live MCP server" + ("s: compile starts them" if live > 1 else ": compile starts it")
+    unasked = f", not counting {servers}" if live else ""
+    click.echo(f"{recipe}: ok ({len(catalogs.catalog)} tools from {len(catalogs.summaries)} catalogs{unasked})")
 
 
 @main.command("compile")

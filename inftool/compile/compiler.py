@@ -38,10 +38,11 @@ class Compiled:
     catalog: Catalog
 
 
-def read_catalogs(loaded: LoadedRecipe) -> LoadedCatalogs:
-    """The recipe's catalogs; a bad spec file is reported at the recipe line that names it."""
+def read_catalogs(loaded: LoadedRecipe, *, live: bool = True) -> LoadedCatalogs:
+    """The recipe's catalogs; a bad spec file, or a live MCP server that cannot be used, is reported at the
+    recipe line that names it. Without ``live``, live MCP servers are not started (they add no tools)."""
     try:
-        return load_catalogs(loaded.spec.catalogs)
+        return load_catalogs(loaded.spec.catalogs, live=live)
     except CatalogError as exc:
         index = getattr(exc, "catalog_index", 0)
         raise RecipeError([Problem(loaded.where(("catalogs", index)), f"catalogs.{index}", str(exc))]) from None
@@ -57,6 +58,9 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
         refined = RefineResult(threshold=spec.refine.threshold, action=spec.refine.action, tools_before=before,
                                tools_after=len(catalog), groups=[RefineGroup(kept=m.kept, absorbed=list(m.absorbed),
                                                                              similarity=list(m.similarity)) for m in merges])
+    problems = _server_problems(loaded, catalog)
+    if problems:
+        raise RecipeError(problems)
     scenarios, warnings = _scenarios(loaded, catalog)
     plan = Plan(
         name=spec.name,
@@ -69,7 +73,7 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
         tools=len(catalog),
         refine=refined,
         scenarios=scenarios,
-        roles=[_role(spec, role) for role in programs.ROLE_IO],
+        roles=[_role(spec, role, catalog) for role in programs.ROLE_IO],
         gates=Gates(verify=[g for g in ("format", "schema", "execution", "consistency", "dedup") if g in spec.verify.gates],
                     dedup_threshold=spec.verify.dedup_threshold,
                     reward=[g for g in ("format", "function_names", "arguments", "execution") if g in spec.reward.gates],
@@ -135,14 +139,57 @@ def _scenarios(loaded: LoadedRecipe, catalog: Catalog) -> tuple[Scenarios, list[
     return Scenarios(mix=mix, distractors=spec.distractors, max_parallel=spec.max_parallel, cells=cells), warnings
 
 
-def _role(spec: Any, role: str) -> RoleProgram:
+def _server_problems(loaded: LoadedRecipe, catalog: Catalog) -> list[Problem]:
+    """``roles.server.execute`` patterns must each match a tool of a live MCP server, and ``roles.server.pin``
+    must name tools and arguments of the catalog, with values that fit the arguments' schemas."""
+    from inftool.mcp.origin import Origin
+
+    problems = []
+    live = [t.name for t in catalog if Origin.from_meta(t.meta)]
+    for i, pattern in enumerate(loaded.spec.roles.server.execute):
+        if not any(catalog[name].matches([pattern]) for name in live):
+            key = ("roles", "server", "execute", i)
+            problems.append(Problem(loaded.where(key), ".".join(map(str, key)), f"'{pattern}' matches no tool of a "
+                                    "live MCP server", expected=f"one of: {', '.join(live)}" if live else None,
+                                    hint=None if live else "add a `source: mcp` catalog with `command` or `url`"))
+    for pattern, values in loaded.spec.roles.server.pin.items():
+        problems += _pin_problems(loaded, catalog, pattern, values)
+    return problems
+
+
+def _pin_problems(loaded: LoadedRecipe, catalog: Catalog, pattern: str, values: dict[str, Any]) -> list[Problem]:
+    from jsonschema import Draft202012Validator
+
+    matched = [t for t in catalog if t.matches([pattern])]
+    if not matched:
+        key = ("roles", "server", "pin", pattern)
+        return [Problem(loaded.where(key), ".".join(key), f"'{pattern}' matches no tool")]
+    problems = []
+    for argument, value in values.items():
+        key = ("roles", "server", "pin", pattern, argument)
+        fits = [t for t in matched if argument in t.properties]
+        if not fits:
+            problems.append(Problem(loaded.where(key), ".".join(key), f"no tool matching '{pattern}' has an argument "
+                                    f"'{argument}'"))
+        for tool in fits:
+            error = next(Draft202012Validator({**tool.parameters, "required": []}).iter_errors({argument: value}), None)
+            if error is not None:
+                problems.append(Problem(loaded.where(key), ".".join(key),
+                                        f"{value!r} does not fit {tool.name}({argument}): {error.message}"))
+    return problems
+
+
+def _role(spec: Any, role: str, catalog: Catalog) -> RoleProgram:
+    from inftool.mcp.origin import executed_tools
+
     role_spec = getattr(spec.roles, role)
+    executed = list(executed_tools(catalog, spec.roles.server.execute)) if role == "server" else []
     model = spec.models[role_spec.model]
     engine = {"procedural": "procedural", "openai": getattr(model, "model", ""), "engine": getattr(model, "factory", ""),
               "local": getattr(model, "model", "")}[model.backend]
     return RoleProgram(role=role, model=role_spec.model, backend=model.backend, engine=engine,
                        signature=programs.signature(role),
-                       instructions=role_spec.instructions or programs.DEFAULT_INSTRUCTIONS[role])
+                       instructions=role_spec.instructions or programs.DEFAULT_INSTRUCTIONS[role], executed=executed)
 
 
 def _training(spec: Any) -> TrainingJob:

@@ -62,6 +62,8 @@ class RoleProgram(_PlanModel):
     """The model as the backend names it ('procedural', an endpoint model name, a factory)."""
     signature: str
     instructions: str
+    executed: list[str] = []
+    """The server role in ``mode: execute``: tools whose calls run on their live MCP server."""
 
 
 class Gates(_PlanModel):

@@ -28,9 +28,10 @@ def _existing_file(path: Path) -> Path:
 ExistingFile = Annotated[Path, AfterValidator(_existing_file)]
 """A file that must exist. The loader has already made it absolute, relative to the recipe that set it."""
 
+PATH_KEYS = ("path", "cwd")
 PATH_KEY_SUFFIXES = ("_path", "_dir", "_file")
-"""Keys named ``path`` or ending in one of these hold filesystem paths, resolved by the loader."""
+"""Keys named like ``PATH_KEYS`` or ending in one of these hold filesystem paths, resolved by the loader."""
 
 
 def is_path_key(key: str) -> bool:
-    return key == "path" or key.endswith(PATH_KEY_SUFFIXES)
+    return key in PATH_KEYS or key.endswith(PATH_KEY_SUFFIXES)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import ExistingFile, SpecModel
 
@@ -72,12 +73,44 @@ class OpenAPICatalogSpec(_CatalogBase):
 
 
 class MCPCatalogSpec(_CatalogBase):
-    """A saved MCP tools/list result (JSON or YAML): {tools: [{name, description, inputSchema}]}."""
+    """An MCP server's tools: a saved tools/list result (JSON or YAML: {tools: [{name, description,
+    inputSchema}]}), or the tools/list of a live server, started with `command` (stdio) or reached at
+    `url` (streamable HTTP). Set exactly one of `path`, `command` and `url`. Live servers are asked at
+    compile time (`inftool validate` does not start them); their tools keep where they came from, so
+    `roles.server.mode: execute` can call them for real."""
 
     source: Literal["mcp"]
-    """Read a saved MCP tools/list result."""
-    path: ExistingFile
-    """The saved tools/list result, relative to this recipe."""
+    """Read an MCP server's tools/list."""
+    path: ExistingFile | None = None
+    """A saved tools/list result, relative to this recipe."""
+    command: str | None = None
+    """A program that serves MCP over stdio, e.g. `uvx` or `python` (`python` means the interpreter running
+    inftool, so servers installed beside it start as they are)."""
+    args: list[str] = Field(default_factory=list)
+    """Arguments of `command`, e.g. ['-m', 'mcp_server_time']."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables for `command`, over the few the MCP SDK passes on (HOME, PATH, ...)."""
+    cwd: Path | None = None
+    """Working directory of `command`, relative to this recipe (default: the working directory of inftool)."""
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    """The endpoint of a streamable-HTTP MCP server, e.g. http://127.0.0.1:8765/mcp."""
+    timeout_s: float = Field(default=20.0, gt=0)
+    """Seconds to wait for a live server to start and list its tools, and for each call executed on it."""
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> MCPCatalogSpec:
+        given = [key for key in ("path", "command", "url") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError("set exactly one of `path` (a saved tools/list), `command` (a server started over "
+                             f"stdio) or `url` (a streamable-HTTP server); got {' and '.join(given) or 'none'}")
+        if self.command is None and (self.args or self.env or self.cwd):
+            raise ValueError("`args`, `env` and `cwd` go with `command`")
+        return self
+
+    @property
+    def live(self) -> bool:
+        """Whether the tools come from a running server (``command`` or ``url``), not a saved file."""
+        return self.path is None
 
 
 CatalogSpec = Annotated[

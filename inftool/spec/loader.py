@@ -1,8 +1,8 @@
 """Loading a recipe: YAML with line numbers, `extends:` inheritance, `--set` overrides, relative paths.
 
 Every value remembers where it was set (``file:line`` or ``--set key=value``) so that any problem
-can be reported where the user can fix it. Keys named ``path`` or ending in ``_path``, ``_dir`` or
-``_file`` (and ``extends``) are filesystem paths: they resolve relative to the file that sets them,
+can be reported where the user can fix it. Keys named ``path`` or ``cwd`` or ending in ``_path``, ``_dir``
+or ``_file`` (and ``extends``) are filesystem paths: they resolve relative to the file that sets them,
 or to the working directory for ``--set``.
 """
 
