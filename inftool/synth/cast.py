@@ -1,6 +1,9 @@
-"""Casting: which backend plays each role, as the recipe says (procedural, or an LM through DSPy)."""
+"""Casting: which backend plays each role, as the recipe says (procedural, or an LM through DSPy; for the
+server, real MCP servers too)."""
 
 from __future__ import annotations
+
+from contextlib import ExitStack
 
 from inftool.catalog import Tool
 from inftool.compile import Plan
@@ -12,9 +15,12 @@ from .schemas import SchemaChecks
 from .values import ValueSampler
 
 
-def cast_roles(spec, plan: Plan, values: ValueSampler, checks: SchemaChecks,
-               catalog: dict[str, Tool]) -> tuple[Cast, int]:
-    """The cast for a run, and how many episodes may be played at once (1 unless an LM plays a role)."""
+def cast_roles(spec, plan: Plan, values: ValueSampler, checks: SchemaChecks, catalog: dict[str, Tool],
+               resources: ExitStack) -> tuple[Cast, int]:
+    """The cast for a run, and how many episodes may be played at once (1 unless an LM plays a role).
+
+    With ``roles.server.mode: execute`` the allowlisted live MCP servers are started now; closing
+    ``resources`` stops them."""
     phraser = Phraser(plan.seed)
     procedural = {
         "user": lambda: ProceduralUser(phraser, catalog, spec.roles.user.vagueness),
@@ -32,4 +38,9 @@ def cast_roles(spec, plan: Plan, values: ValueSampler, checks: SchemaChecks,
             lm_roles = lm_roles or lm.RoleFactory()
             players[program.role] = lm_roles.build(program.role, model, program.instructions)
             concurrency = max(concurrency, model.concurrency)
-    return Cast(players["user"], players["assistant"], players["server"]), concurrency
+    server = players["server"]
+    if spec.roles.server.mode == "execute":
+        from inftool.mcp.execute import start_executing
+
+        server = start_executing(server, spec.roles.server.execute, catalog.values(), resources)
+    return Cast(players["user"], players["assistant"], server), concurrency

@@ -33,7 +33,7 @@ class Cast:
 class Played:
     messages: list[dict[str, Any]]
     call_errors: list[str]
-    """Errors the server returned (an invalid call, an unknown tool)."""
+    """Errors the server returned (an invalid call, an unknown tool), or a real server's failure as it is."""
 
 
 def play(goal: Goal, cast: Cast, catalog: dict[str, Tool], rng: random.Random) -> Played:
@@ -72,5 +72,6 @@ def _run_calls(calls: list[Call], messages: list, earlier: list, errors: list, b
             result = server.call(tool, call, goal, earlier, rng)
         earlier.append((call, result))
         if result.error:
-            errors.append(str(result.content.get("error") if isinstance(result.content, dict) else result.content))
+            said = result.content.get("error") if isinstance(result.content, dict) else result.content
+            errors.append(result.failure or str(said))
         messages.append({"role": "tool", "tool_call_id": id_, "name": call.name, "content": json.dumps(result.content)})

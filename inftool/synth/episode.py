@@ -101,7 +101,8 @@ class Episode:
     error: str | None = None
     """Why role-play could not finish (an LM failure or a malformed answer), if it could not."""
     call_errors: list[str] = field(default_factory=list)
-    """Errors the tool server returned for calls in this episode (the execution gate fails on any)."""
+    """Errors the tool server returned for calls in this episode, or a real server's failure (``mcp error
+    (TOOL): ...``, ``mcp timeout (TOOL) after N s``); the execution gate fails on any."""
 
     @property
     def accepted(self) -> bool:

@@ -11,10 +11,10 @@ and typed like one of the target's parameters.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from inftool.catalog import Catalog, Tool
@@ -28,11 +28,24 @@ _IDENTIFIER = re.compile(r"(id|ids|sku|code|key|number|reference|ref|token|url|u
 _AMBIGUOUS = 0.6  # a neighbour this similar that the judge calls redundant could serve the request too
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ScenarioSettings:
     distractors: int = 3
     max_parallel: int = 3
     optional_share: float = 0.5
+    pins: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """Argument values every planned call of a tool uses, by tool name (``roles.server.pin``, resolved)."""
+
+
+def pinned_arguments(pin: dict[str, dict[str, Any]], tools: Iterable[Tool]) -> dict[str, dict[str, Any]]:
+    """``roles.server.pin`` ({name or glob: {argument: value}}) per tool name, keeping each tool's own
+    arguments; when several patterns match a tool, later ones win."""
+    pins: dict[str, dict[str, Any]] = {}
+    for tool in tools:
+        for pattern, values in pin.items():
+            if tool.matches([pattern]):
+                pins.setdefault(tool.name, {}).update({k: v for k, v in values.items() if k in tool.properties})
+    return {name: values for name, values in pins.items() if values}
 
 
 class ScenarioPlanner:
@@ -90,7 +103,8 @@ class ScenarioPlanner:
         return goal
 
     def _call(self, tool: Tool, rng: random.Random) -> Call:
-        return Call(tool.name, self.values.arguments(tool, rng, optional_share=self.settings.optional_share))
+        arguments = self.values.arguments(tool, rng, optional_share=self.settings.optional_share)
+        return Call(tool.name, {**arguments, **self.settings.pins.get(tool.name, {})})
 
     def _distractors(self, tool: Tool, rng: random.Random, exclude: set[str], count: int | None = None) -> list[str]:
         pool = [n for n in self._neighbours[tool.name][: 3 * self.settings.distractors] if n not in exclude]

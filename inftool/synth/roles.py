@@ -4,7 +4,8 @@
 - Assistant: sees the conversation and the offered tools (never the goal, unless it is the
   procedural teacher, which replays the goal's calls); answers with tool calls or with text.
 - Tool Server (the MCP server simulator): answers one call with a result, the same result for the
-  same call within an episode, or with an error when the call is invalid.
+  same call within an episode, or with an error when the call is invalid (in ``mode: execute``,
+  allowlisted calls to live MCP tools are answered by the real server: ``inftool.mcp.execute``).
 
 An ``rng`` (``random.Random``) is passed in by the caller, seeded per episode, so procedural
 backends are deterministic. LM backends raise ``RoleError`` when the LM fails or answers in a form
@@ -40,6 +41,9 @@ class Result:
 
     content: Any
     error: bool = False
+    failure: str | None = None
+    """Why a call executed on a real server failed (its error, a timeout), in the words the execution gate
+    reports as they are: ``mcp error (TOOL): ...`` or ``mcp timeout (TOOL) after N s``. None when simulated."""
 
 
 class UserRole(Protocol):

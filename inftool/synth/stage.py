@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
+from contextlib import closing
 
 from inftool.compile import Compiled, write_plan
 from inftool.spec import LoadedRecipe
@@ -33,17 +34,17 @@ def synthesize_into(store, run_id: str, loaded: LoadedRecipe, compiled: Compiled
     it (gap targeting writes them), else with the plan's, which it then stores."""
     count = episodes or compiled.plan.loop.episodes_per_iteration
     store.write_catalog(run_id, compiled.catalog)
-    synthesizer = Synthesizer(loaded, compiled, run_id)
-    targeted = store.scenario_weights(run_id, iteration)
-    if targeted:
-        synthesizer.set_weights(targeted)
-    else:
-        store.write_scenarios(run_id, iteration, compiled.plan.scenarios.cells)
-    thresholds = gc.get_threshold()
-    gc.freeze()  # the catalog, value pools and planner live all run: keep collections from walking them
-    gc.set_threshold(50_000, 20, 20)  # episodes are acyclic trees of dicts: collect rarely
-    try:
-        return _synthesize(synthesizer, store, iteration, count, progress)
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+    with closing(Synthesizer(loaded, compiled, run_id)) as synthesizer:
+        targeted = store.scenario_weights(run_id, iteration)
+        if targeted:
+            synthesizer.set_weights(targeted)
+        else:
+            store.write_scenarios(run_id, iteration, compiled.plan.scenarios.cells)
+        thresholds = gc.get_threshold()
+        gc.freeze()  # the catalog, value pools and planner live all run: keep collections from walking them
+        gc.set_threshold(50_000, 20, 20)  # episodes are acyclic trees of dicts: collect rarely
+        try:
+            return _synthesize(synthesizer, store, iteration, count, progress)
+        finally:
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()

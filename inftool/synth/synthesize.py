@@ -15,6 +15,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -26,7 +27,7 @@ from .dedup import Deduplicator
 from .dialogue import play
 from .episode import Episode
 from .phrasing import PERSONAS
-from .planner import ScenarioPlanner, ScenarioSettings
+from .planner import ScenarioPlanner, ScenarioSettings, pinned_arguments
 from .roles import RoleError
 from .schemas import SchemaChecks
 from .values import ValueSampler
@@ -53,7 +54,8 @@ class SynthReport:
 
 
 class Synthesizer:
-    """Everything one run needs to turn scenario cells into verified episodes."""
+    """Everything one run needs to turn scenario cells into verified episodes. ``close`` it when done: in
+    ``mode: execute`` it holds live MCP servers."""
 
     def __init__(self, loaded: LoadedRecipe, compiled: Compiled, run_id: str):
         spec, plan = loaded.spec, compiled.plan
@@ -63,13 +65,23 @@ class Synthesizer:
         values = ValueSampler(plan.seed, _locale(spec))
         for tool in compiled.catalog:  # compile each tool's value generators now, not inside the loop
             values.arguments(tool, random.Random(0))
-        settings = ScenarioSettings(plan.scenarios.distractors, plan.scenarios.max_parallel)
+        settings = ScenarioSettings(plan.scenarios.distractors, plan.scenarios.max_parallel,
+                                    pins=pinned_arguments(spec.roles.server.pin, compiled.catalog))
         self.planner = ScenarioPlanner(compiled.catalog, values, settings, spec.roles.user.personas or PERSONAS)
         checks = SchemaChecks()
-        self.cast, self.concurrency = cast_roles(spec, plan, values, checks, self.catalog)
         self.verifier = Verifier(self.catalog, plan.gates.verify, checks, Deduplicator(plan.gates.dedup_threshold))
         self.cells = [(c.complexity, c.tool) for c in plan.scenarios.cells]
         self.set_weights({(c.complexity, c.tool): c.weight for c in plan.scenarios.cells})
+        self._resources = ExitStack()
+        try:
+            self.cast, self.concurrency = cast_roles(spec, plan, values, checks, self.catalog, self._resources)
+        except BaseException:
+            self._resources.close()
+            raise
+
+    def close(self) -> None:
+        """Stop what the cast holds open (live MCP servers)."""
+        self._resources.close()
 
     def set_weights(self, weights: dict[tuple[str, str], float]) -> None:
         """Sampling weights per (complexity, tool) cell (gap targeting changes them between iterations)."""

@@ -18,6 +18,9 @@ from .episode import Call, Episode, Verdict
 from .schemas import SchemaChecks
 
 GATE_ORDER = ("format", "schema", "execution", "consistency", "dedup")
+EXECUTED_FAILURE = "mcp "
+"""How a real server's failure begins (``mcp error (TOOL): ...``, ``mcp timeout (TOOL) after N s``, see
+``Result.failure``): the execution gate reports it as it is, so SQL can count failures per tool."""
 
 
 class Verifier:
@@ -55,9 +58,10 @@ class Verifier:
         return None
 
     def _execution(self, episode: Episode) -> str | None:
-        if episode.call_errors:
-            return f"the server rejected a call: {episode.call_errors[0]}"
-        return None
+        if not episode.call_errors:
+            return None
+        first = episode.call_errors[0]
+        return first if first.startswith(EXECUTED_FAILURE) else f"the server rejected a call: {first}"
 
     def _consistency(self, episode: Episode) -> str | None:
         goal, made = episode.goal, episode.made_calls
