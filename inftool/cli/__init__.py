@@ -2,8 +2,8 @@
 
 Exit codes: 0 ok, 1 a stage failed, 2 bad recipe or usage. Heavy modules are imported inside
 the commands that need them, so `inftool --help` starts fast. Commands live by topic in
-``recipes`` (validate, compile, schema, ls, cp), ``catalogs`` (catalog show) and ``runs`` (run,
-synth, sql, gaps, export); this module holds the group, error handling and shared helpers.
+``recipes`` (validate, compile, schema, ls, cp), ``catalogs`` (catalog show), ``mcp`` (serve-mcp) and
+``runs`` (run, synth, sql, gaps, export); this module holds the group, error handling and shared helpers.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ class _Group(click.Group):
     """Maps inftool errors to a one-line message and an exit code; tracebacks only with --debug."""
 
     def invoke(self, ctx: click.Context):
+        from rich.markup import escape
+
         from inftool.errors import InftoolError
 
         try:
@@ -27,14 +29,14 @@ class _Group(click.Group):
         except InftoolError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            _stderr().print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            _stderr().print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            _stderr().print(f"[red]internal error:[/] {type(exc).__name__}: {exc} (run with --debug for a traceback)",
+            _stderr().print(f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} (run with --debug for a traceback)",
                             highlight=False, soft_wrap=True)
             ctx.exit(1)
 
@@ -114,4 +116,4 @@ def _load(recipe: Path, overrides: tuple[str, ...]):
     return load_recipe(recipe, list(overrides))
 
 
-from inftool.cli import catalogs, evaluate, recipes, report, runs  # noqa: E402,F401  (registers the commands)
+from inftool.cli import catalogs, evaluate, mcp, recipes, report, runs  # noqa: E402,F401  (registers the commands)

@@ -1,0 +1,177 @@
+"""``inftool serve-mcp``: a catalog served as a real MCP server, each call answered by the ToolServer role.
+
+``tools/list`` gives every tool with its exact JSON Schema (``inputSchema``; ``outputSchema`` when the
+tool has an object output schema), ``page_size`` tools a page (the cursor is the offset).
+``tools/call`` checks the arguments with jsonschema: an invalid call is an ``isError`` result that
+says why; a valid one gets the role's result as JSON text, plus ``structuredContent`` when there is
+an output schema (a result that does not fit it, as an LM may write, is an ``isError`` result too).
+Results are deterministic: the role's rng is seeded by the seed and the call. An unknown tool name
+is a JSON-RPC error (-32602), as MCP asks.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
+
+from inftool.catalog import Tool
+from inftool.synth.episode import Call, Goal
+from inftool.synth.procedural import ProceduralServer
+from inftool.synth.roles import Result, ServerRole
+from inftool.synth.schemas import SchemaChecks
+
+SERVER_NAME = "inftool"
+
+
+class CatalogServer:
+    """The MCP side of a catalog: listing its tools and answering calls with a ServerRole."""
+
+    def __init__(self, tools: list[Tool], role: ServerRole, checks: SchemaChecks, *, seed: int = 0,
+                 page_size: int = 100):
+        self.tools = {tool.name: tool for tool in tools}
+        self.role, self.checks, self.seed, self.page_size = role, checks, seed, page_size
+        self._listing = [_mcp_tool(tool) for tool in tools]
+        self._outputs: dict[str, Any] = {}
+        self._blocking = not isinstance(role, ProceduralServer)  # an LM or a real server: answer off the event loop
+
+    def answer(self, tool: Tool, arguments: dict[str, Any]) -> Any:
+        """The ``CallToolResult`` for a call of a known tool: an error saying why, or the role's result."""
+        import mcp_types
+
+        problem = self.checks.problem(tool, arguments)
+        if problem:
+            return _error(problem)
+        call = Call(tool.name, arguments)
+        goal = Goal("single", tool.name, [tool.name], [[call]])
+        result = self.role.call(tool, call, goal, [], random.Random(f"{self.seed}:{call.key()}"))
+        if result.error:
+            return _error(_said(result))
+        structured = None
+        if _has_output_schema(tool):
+            problem = self._output_problem(tool, result.content)
+            if problem:
+                return _error(f"{tool.name}: the result does not fit the output schema: {problem}")
+            structured = result.content
+        return mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text=json.dumps(result.content))],
+                                        structured_content=structured, is_error=False)
+
+    def _output_problem(self, tool: Tool, content: Any) -> str | None:
+        """Why a result does not fit the tool's output schema (MCP clients check it), or None."""
+        from jsonschema import Draft202012Validator
+
+        validator = self._outputs.get(tool.name)
+        if validator is None:
+            validator = self._outputs[tool.name] = Draft202012Validator(tool.output_schema)
+        error = next(validator.iter_errors(content), None)
+        return None if error is None else error.message
+
+    def lowlevel(self) -> Any:
+        """The ``mcp.server.Server`` with this catalog's tools/list and tools/call handlers."""
+        from mcp.server import Server
+
+        return Server(SERVER_NAME, on_list_tools=self._on_list_tools, on_call_tool=self._on_call_tool)
+
+    async def _on_list_tools(self, ctx: Any, params: Any) -> Any:
+        import mcp_types
+        from mcp import MCPError
+
+        cursor = params.cursor if params is not None else None
+        if cursor is not None and not (cursor.isdigit() and int(cursor) < len(self._listing)):
+            raise MCPError(mcp_types.INVALID_PARAMS, f"invalid cursor {cursor!r}")
+        start = int(cursor or 0)
+        end = start + self.page_size
+        return mcp_types.ListToolsResult(tools=self._listing[start:end],
+                                         next_cursor=str(end) if end < len(self._listing) else None)
+
+    async def _on_call_tool(self, ctx: Any, params: Any) -> Any:
+        import anyio
+        import mcp_types
+        from mcp import MCPError
+
+        tool = self.tools.get(params.name)
+        if tool is None:
+            raise MCPError(mcp_types.INVALID_PARAMS, f"unknown tool {params.name!r}")
+        arguments = params.arguments or {}
+        if self._blocking:
+            return await anyio.to_thread.run_sync(self.answer, tool, arguments)
+        return self.answer(tool, arguments)
+
+
+def for_tools(tools: list[Tool], *, page_size: int = 100) -> CatalogServer:
+    """Tools of a spec file served with procedural results (seed 0)."""
+    from inftool.synth.values import ValueSampler
+
+    checks = SchemaChecks()
+    return CatalogServer(tools, ProceduralServer(ValueSampler(0), checks), checks, page_size=page_size)
+
+
+def for_recipe(loaded: Any, resources: ExitStack, *, page_size: int = 100) -> CatalogServer:
+    """A recipe's compiled catalog served by its server role (procedural or LM; in ``mode: execute`` the
+    allowlisted live tools are passed through to their real servers, which ``resources`` stops)."""
+    from inftool.compile import compile_recipe
+    from inftool.synth.cast import cast_roles
+    from inftool.synth.values import ValueSampler
+
+    spec, compiled = loaded.spec, compile_recipe(loaded)
+    model = spec.models[spec.roles.server.model]
+    values, checks = ValueSampler(spec.seed, getattr(model, "locale", "en_US")), SchemaChecks()
+    cast, _ = cast_roles(spec, compiled.plan, values, checks, {t.name: t for t in compiled.catalog}, resources)
+    return CatalogServer(list(compiled.catalog), cast.server, checks, seed=spec.seed, page_size=page_size)
+
+
+def _mcp_tool(tool: Tool) -> Any:
+    import mcp_types
+
+    return mcp_types.Tool(name=tool.name, description=tool.description, input_schema=tool.parameters,
+                          output_schema=tool.output_schema if _has_output_schema(tool) else None)
+
+
+def _has_output_schema(tool: Tool) -> bool:
+    return isinstance(tool.output_schema, dict) and tool.output_schema.get("type") == "object"
+
+
+def _said(result: Result) -> str:
+    """What an error result says, as text."""
+    content = result.content
+    return str(content.get("error")) if isinstance(content, dict) and "error" in content else json.dumps(content)
+
+
+def _error(reason: str) -> Any:
+    import mcp_types
+
+    return mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text=reason)], is_error=True)
+
+
+def serve_stdio(server: CatalogServer) -> None:
+    """Serve over this process's stdin and stdout until the client closes stdin."""
+    import anyio
+    from mcp.server.stdio import stdio_server
+
+    async def run() -> None:
+        lowlevel = server.lowlevel()
+        async with stdio_server() as (read, write):
+            await lowlevel.run(read, write, lowlevel.create_initialization_options())
+
+    anyio.run(run)
+
+
+def serve_http(server: CatalogServer, port: int, ready: Callable[[str], None]) -> None:
+    """Serve streamable HTTP at ``http://127.0.0.1:PORT/mcp`` (port 0: any free one) until interrupted;
+    ``ready`` gets the URL once connections are accepted. OSError when the port cannot be had."""
+    import uvicorn
+
+    app = server.lowlevel().streamable_http_app(host="127.0.0.1")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+    except OSError:
+        sock.close()
+        raise
+    ready(f"http://127.0.0.1:{sock.getsockname()[1]}/mcp")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
