@@ -5,7 +5,11 @@
 - ``sharegpt``: JSON Lines of ``{"conversations": [{"from": "human"|"gpt"|"function_call"|"observation",
   "value": ...}], "tools": "<JSON>"}`` (LLaMA-Factory's ShareGPT with function calling);
 - ``parquet``: one row per episode with nested ``messages`` and ``tools`` columns, readable by
-  ``datasets.load_dataset("parquet", ...)``.
+  ``datasets.load_dataset("parquet", ...)``;
+- ``mcp``: JSON Lines of MCP transcripts ``{"id", "transcript": [...]}``: the ``tools/list`` request
+  and result first, then the user's and assistant's text turns (``{"role", "content"}``) with every
+  tool call as a JSON-RPC ``tools/call`` request and its result (``content``, ``structuredContent``
+  for an object, ``isError``), in conversation order.
 The split of every episode is fixed when it is synthesised (by the seed), so exports agree.
 """
 
@@ -15,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-FORMATS = ("openai", "sharegpt", "parquet")
+FORMATS = ("openai", "sharegpt", "parquet", "mcp")
 SPLITS = ("train", "heldout")
 
 
@@ -32,7 +36,7 @@ def export(store, run_id: str, fmt: str, out_dir: Path) -> dict[str, tuple[Path,
         tmp = path.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8") as out:
             for episode in store.episodes(run_id, accepted=True, split=split):
-                record = openai_record(episode) if fmt == "openai" else sharegpt_record(episode)
+                record = RECORDS[fmt](episode)
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 count += 1
         tmp.replace(path)
@@ -68,3 +72,42 @@ def sharegpt_record(episode: dict[str, Any]) -> dict[str, Any]:
 
 def _observation(results: list[Any]) -> dict[str, str]:
     return {"from": "observation", "value": json.dumps(results[0] if len(results) == 1 else results)}
+
+
+def mcp_record(episode: dict[str, Any]) -> dict[str, Any]:
+    """An episode as an MCP transcript: JSON-RPC tools/list and tools/call messages among the text turns.
+
+    A result is an error (``isError``) when it is ``{"error": ...}`` alone, as the tool servers write them."""
+    tools = [{"name": t["function"]["name"], "description": t["function"].get("description", ""),
+              "inputSchema": t["function"]["parameters"]} for t in episode["tools"]]
+    transcript: list[dict[str, Any]] = [_rpc(0, method="tools/list", params={}), _rpc(0, result={"tools": tools})]
+    ids: dict[str, int] = {}
+    for message in episode["messages"]:
+        if message["role"] == "tool":
+            transcript.append(_rpc(ids[message["tool_call_id"]], result=_call_result(message["content"])))
+        elif message.get("tool_calls"):
+            for call in message["tool_calls"]:
+                ids[call["id"]] = len(ids) + 1
+                params = {"name": call["function"]["name"], "arguments": json.loads(call["function"]["arguments"])}
+                transcript.append(_rpc(ids[call["id"]], method="tools/call", params=params))
+        else:
+            transcript.append({"role": message["role"], "content": message["content"]})
+    return {"id": episode["episode_id"], "transcript": transcript}
+
+
+def _rpc(id_: int, **fields: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": id_, **fields}
+
+
+def _call_result(text: str) -> dict[str, Any]:
+    """A tool message's JSON text as a CallToolResult."""
+    content = json.loads(text)
+    error = isinstance(content, dict) and set(content) == {"error"}
+    result: dict[str, Any] = {"content": [{"type": "text", "text": str(content["error"]) if error else text}]}
+    if isinstance(content, dict) and not error:
+        result["structuredContent"] = content
+    return {**result, "isError": error}
+
+
+RECORDS = {"openai": openai_record, "sharegpt": sharegpt_record, "mcp": mcp_record}
+"""How each JSON Lines format writes one episode."""

@@ -72,3 +72,30 @@ def test_parquet_reads_with_datasets_and_agrees_with_jsonl(store_dir, tmp_path):
     assert [m["role"] for m in first["messages"]] == [m["role"] for m in reference["messages"]]
     assert [t["function"]["name"] for t in first["tools"]] == [t["function"]["name"] for t in reference["tools"]]
     assert json.loads(first["tools"][0]["function"]["parameters"]) == reference["tools"][0]["function"]["parameters"]
+
+
+def test_mcp_transcripts_replay_the_conversation_as_json_rpc(store_dir, tmp_path):
+    written = exported(store_dir, "mcp", tmp_path)
+    records = lines(written["train"][0])
+    reference = {r["messages"][0]["content"]: r for r in lines(exported(store_dir, "openai", tmp_path / "oa")["train"][0])}
+    assert len(records) == len(reference)
+    for record in records:
+        listing, listed, *turns = record["transcript"]
+        assert set(record) == {"id", "transcript"}
+        assert listing == {"jsonrpc": "2.0", "id": 0, "method": "tools/list", "params": {}}
+        messages = reference[turns[0]["content"]]["messages"]
+        tools = reference[turns[0]["content"]]["tools"]
+        assert listed["result"]["tools"] == [{"name": t["function"]["name"], "description": t["function"]["description"],
+                                              "inputSchema": t["function"]["parameters"]} for t in tools]
+        calls = [c["function"] for m in messages for c in m.get("tool_calls") or []]
+        requests = [m for m in turns if m.get("method") == "tools/call"]
+        assert [(r["params"]["name"], r["params"]["arguments"]) for r in requests] == \
+            [(c["name"], json.loads(c["arguments"])) for c in calls]
+        results = [m for m in turns if "result" in m]
+        assert [r["id"] for r in results] == [r["id"] for r in requests] == list(range(1, len(calls) + 1))
+        tool_texts = [m["content"] for m in messages if m["role"] == "tool"]
+        assert [r["result"]["content"][0]["text"] for r in results] == tool_texts
+        assert all(r["result"]["isError"] is False for r in results)
+        texts = [m for m in turns if "role" in m]
+        assert texts == [{"role": m["role"], "content": m["content"]} for m in messages if m["role"] != "tool"
+                         and not m.get("tool_calls")]

@@ -189,7 +189,7 @@ def gaps(recipe: Path, overrides: tuple[str, ...], limit: int) -> None:
 
 @main.command("export")
 @recipe_argument
-@click.option("--format", "fmt", type=click.Choice(["openai", "sharegpt", "parquet"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["openai", "sharegpt", "parquet", "mcp"]), required=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Directory (default: <run_dir>/export/<format>).")
 def export_(recipe: Path, overrides: tuple[str, ...], fmt: str, out: Path | None) -> None:
     """Write verified episodes for trainers: train and held-out splits (split fixed by the seed)."""
