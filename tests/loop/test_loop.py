@@ -172,3 +172,18 @@ def test_any_local_checkpoint_can_stand_in_for_tiny_scratch(tmp_path, finished):
         stages = {s.stage: s for s in store.stages(store.current_run())}
     assert stages["policy"].output == start and stages["policy"].counts == {"from": start}
     assert (Path(stages["grpo"].output) / "model.safetensors").is_file()
+
+
+def test_the_openrlhf_trainer_writes_its_job_and_stops_until_launched(tmp_path):
+    recipe, run_dir = write_recipe(tmp_path), tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(recipe), "--set", f"run_dir={run_dir}",
+                                       "--set", "train={trainer: openrlhf, grpo: {steps: 3, max_new_tokens: 8}}"])
+    assert result.exit_code == 0, result.output
+    assert "the OpenRLHF job is written to" in result.output and "--resume --launch" in result.output
+    with Store.open(run_dir, read_only=True) as store:
+        stages = {(s.iteration, s.stage): s for s in store.stages(store.current_run())}
+    assert list(stages) == [(0, "synthesize"), (0, "policy"), (0, "baseline"), (0, "emit")]
+    job = Path(stages[(0, "emit")].output)
+    assert (job / "launch.sh").is_file() and (job / "reward.py").is_file() and (job / "job.json").is_file()
+    prompts = (job / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(prompts) == 3 * 2 and all("<tools>" in json.loads(line)["prompt"] for line in prompts)
