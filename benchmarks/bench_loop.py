@@ -37,6 +37,7 @@ def run(recipe: Path, overrides: list[str], directory: Path) -> float:
 
 def signal(run_dir: Path) -> dict:
     from inftool.store import Store
+    from inftool.train.local import quarter_means
 
     with Store.open(run_dir, read_only=True) as store:
         run_id = store.current_run()
@@ -52,8 +53,7 @@ def signal(run_dir: Path) -> dict:
     for row in curve:
         if row.phase == "grpo" and row.reward is not None:
             rewards.setdefault(row.iteration, []).append(row.reward)
-    reward = {k: {"first_quarter": round(sum(v[: max(1, len(v) // 4)]) / max(1, len(v) // 4), 4),
-                  "last_quarter": round(sum(v[-max(1, len(v) // 4):]) / max(1, len(v) // 4), 4)}
+    reward = {k: dict(zip(("first_quarter", "last_quarter"), (round(m, 4) for m in quarter_means(v)), strict=True))
               for k, v in sorted(rewards.items())}
     seconds: dict[str, float] = {}
     for stage in stages:

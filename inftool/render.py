@@ -107,6 +107,8 @@ def evaluation(console: Console, table: dict[tuple[str, str], tuple[int, int]], 
 def loop_summary(console: Console, store, run_id: str) -> None:
     """One screen at the end of `inftool run`: accuracy per checkpoint and split, GRPO reward, time per
     stage kind, and the cells the last gap targeting raised most."""
+    from inftool.train.local import quarter_means
+
     accuracy = store.checkpoint_accuracy(run_id)
     splits = sorted({row.split for row in accuracy}, key=lambda s: (s != "heldout", s))
     rewards = {}
@@ -122,9 +124,8 @@ def loop_summary(console: Console, store, run_id: str) -> None:
         values = [f"{cells[s].accuracy:.1%} / {cells[s].right_tool:.0%}" if s in cells else "-" for s in splits]
         trend = "-"
         if policy == "grpo" and rewards.get(iteration):
-            r = rewards[iteration]
-            q = max(1, len(r) // 4)
-            trend = f"{sum(r[:q]) / q:.3f} → {sum(r[-q:]) / q:.3f}"
+            first, last = quarter_means(rewards[iteration])
+            trend = f"{first:.3f} → {last:.3f}"
         out.add_row(policy if policy == "untrained" else f"{iteration}: {policy}", *values, trend)
     console.print(out)
     stages = store.stages(run_id)

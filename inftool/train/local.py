@@ -41,11 +41,15 @@ class Phase:
         if "loss" in last:
             out["final_loss"] = round(float(last["loss"]), 4)
         if rewards:
-            head = rewards[: max(1, len(rewards) // 4)]
-            tail = rewards[-max(1, len(rewards) // 4):]
-            out["reward_first_quarter"] = round(sum(head) / len(head), 4)
-            out["reward_last_quarter"] = round(sum(tail) / len(tail), 4)
+            first, last = quarter_means(rewards)
+            out["reward_first_quarter"], out["reward_last_quarter"] = round(first, 4), round(last, 4)
         return out
+
+
+def quarter_means(values: list[float]) -> tuple[float, float]:
+    """Means of the first and the last quarter of a curve (at least one value each): its trend."""
+    q = max(1, len(values) // 4)
+    return sum(values[:q]) / q, sum(values[-q:]) / q
 
 
 @dataclass(frozen=True)
