@@ -174,7 +174,8 @@ class Store(StoreReader):
 
     def start_iteration(self, run_id: str, iteration: int, status: str = "running",
                         weights: dict[str, Any] | None = None) -> None:
-        """Mark an iteration started now (again, on resume: its finish time is cleared)."""
+        """Mark an iteration running; the first start is kept (a resumed or multi-stage iteration started
+        when its first stage did), its finish time is cleared."""
         self._set_iteration(run_id, iteration, status, weights, started=True)
 
     def finish_iteration(self, run_id: str, iteration: int, status: str = "done",
@@ -187,7 +188,7 @@ class Store(StoreReader):
         with self._transaction("record the iteration"):
             self._all(
                 "INSERT INTO iterations VALUES (?, ?, ?, ?, ?, ?::JSON) ON CONFLICT (run_id, iteration) DO UPDATE SET "
-                "status = excluded.status, started_at = coalesce(excluded.started_at, iterations.started_at), "
+                "status = excluded.status, started_at = coalesce(iterations.started_at, excluded.started_at), "
                 "finished_at = excluded.finished_at, weights = coalesce(excluded.weights, iterations.weights)",
                 [run_id, iteration, status, now if started else None, None if started else now,
                  None if weights is None else rows.dumps(weights)])

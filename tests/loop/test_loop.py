@@ -67,6 +67,12 @@ def test_run_records_every_stage_with_counts_and_timing(finished):
     assert all(s.status == "done" and s.seconds is not None and s.seconds >= 0 for s in stages)
     by_name = {(s.iteration, s.stage): s for s in stages}
     assert by_name[(0, "synthesize")].counts["episodes"] == 60
+    with Store.open(tmp / "run", read_only=True) as store:
+        iterations = store.iterations(store.current_run())
+    assert [(i.iteration, i.status) for i in iterations] == [(0, "done"), (1, "done")]
+    first, last = by_name[(0, "synthesize")], by_name[(0, "target")]
+    assert first.started_at <= iterations[0].started_at <= first.finished_at  # it starts with its first stage
+    assert last.started_at <= iterations[0].finished_at  # and ends with its last
     assert by_name[(0, "sft")].counts["steps"] == 3
     assert by_name[(1, "grpo")].counts["steps"] == 2
     for key in [(0, "sft"), (0, "grpo"), (1, "sft"), (1, "grpo")]:
