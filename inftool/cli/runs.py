@@ -66,7 +66,8 @@ def _clear(run_dir: Path) -> None:
 
     from inftool.store import FILENAME
 
-    for name in (FILENAME, FILENAME + ".wal", "checkpoints", "openrlhf", "export", "report", "report.html"):
+    for name in (FILENAME, FILENAME + ".wal", "checkpoints", "openrlhf", "export", "datasets", "report",
+                 "report.html"):
         path = run_dir / name
         if path.is_dir():
             shutil.rmtree(path)

@@ -93,10 +93,7 @@ class Loop:
         return out
 
     def run(self) -> LoopResult:
-        if self.spec.train.trainer == "local":  # fail before synthesising, not after
-            from inftool.hf import require
-
-            require("torch", "transformers", "datasets", "trl")
+        self._preflight()
         for iteration, stage in self.stages():
             if (iteration, stage) in self.done:
                 continue
@@ -107,6 +104,18 @@ class Loop:
                                   "--resume --launch) to train and evaluate", self.store.stages(self.run_id))
             self._run_stage(iteration, stage)
         return LoopResult(self.run_id, self.run_dir, True, None, self.store.stages(self.run_id))
+
+    def _preflight(self) -> None:
+        """What would fail after synthesis, checked before it: the training libraries, and a policy that
+        exists here (its chat template renders the training prompts and it is evaluated locally)."""
+        from inftool.hf import require
+
+        require("torch", "transformers", *(("datasets", "trl") if self.spec.train.trainer == "local" else ()))
+        name, model = self.spec.train.policy, self.spec.models[self.spec.train.policy]
+        if model.checkpoint_path is None and model.model != "tiny-scratch":
+            raise UsageError(f"models.{name}.model is {model.model!r}: the policy starts from 'tiny-scratch' or a "
+                             f"local checkpoint (hint: download {model.model} and set models.{name}.checkpoint_path "
+                             "to that directory; the loop renders prompts with its chat template and evaluates it here)")
 
     def _run_stage(self, iteration: int, stage: str) -> None:
         self.store.start_stage(self.run_id, iteration, stage)
@@ -144,12 +153,6 @@ class Loop:
         out = self.checkpoints / "untrained"
         if model.checkpoint_path is not None:
             return {"from": str(model.checkpoint_path)}, str(model.checkpoint_path)
-        if model.model != "tiny-scratch":
-            if self.spec.train.trainer == "openrlhf":
-                return {"from": model.model}, model.model
-            raise UsageError(f"models.{self.spec.train.policy}.model is {model.model!r}: the local trainer starts "
-                             "from 'tiny-scratch' or a local checkpoint_path (hub ids are for trainer: openrlhf, "
-                             "which downloads on the cluster)")
         from inftool.train.tiny import build_tiny
 
         episodes = list(self.store.episodes(self.run_id, split="train", iteration=0))
@@ -223,11 +226,7 @@ class Loop:
         from inftool.train.openrlhf import write_job
 
         start = self._checkpoint()
-        tokenizer_from = Path(start) if Path(start).is_dir() else None
-        if tokenizer_from is None:
-            raise UsageError(f"the OpenRLHF prompts are rendered with the policy's chat template, but {start!r} is "
-                             "not a local checkpoint (hint: set models.<policy>.checkpoint_path to a local copy)")
-        prompts = self._prompts(tokenizer_from, iteration)
+        prompts = self._prompts(Path(start), iteration)
         job = write_job(self.spec, prompts, start, self.run_dir / "openrlhf" / self.run_id / f"iter{iteration}",
                         iteration=iteration, seed=self.plan.seed)
         return {"prompts": len(prompts)}, str(job.directory)

@@ -83,12 +83,13 @@ class TinyScratchSpec(SpecModel):
 
 
 class LocalModelSpec(SpecModel):
-    """A policy trained and run in this process: 'tiny-scratch', a local checkpoint, or a hub id (cluster)."""
+    """The trained policy: 'tiny-scratch' built here, or a local Hugging Face checkpoint."""
 
     backend: Literal["local"]
-    """A model trained and run locally (or a hub id for the cluster trainer)."""
+    """A policy whose weights are on this machine (trained here, or by the cluster trainer from here)."""
     model: str = "tiny-scratch"
-    """'tiny-scratch' (built here from `tiny`), or a Hugging Face model id for cluster training."""
+    """'tiny-scratch' (built here from `tiny`); any other name (e.g. a hub id) is a label and needs
+    `checkpoint_path`, a local copy: the loop renders prompts with its chat template and evaluates it here."""
     checkpoint_path: Path | None = None
     """A local Hugging Face checkpoint directory to start from instead of `model`."""
     tiny: TinyScratchSpec = Field(default_factory=TinyScratchSpec)

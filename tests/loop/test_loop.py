@@ -193,3 +193,20 @@ def test_the_openrlhf_trainer_writes_its_job_and_stops_until_launched(tmp_path):
     assert (job / "launch.sh").is_file() and (job / "reward.py").is_file() and (job / "job.json").is_file()
     prompts = (job / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(prompts) == 3 * 2 and all("<tools>" in json.loads(line)["prompt"] for line in prompts)
+
+
+def test_fresh_clears_the_run_and_a_policy_not_on_this_machine_fails_before_synthesis(tmp_path):
+    recipe, run_dir = write_recipe(tmp_path), tmp_path / "run"
+    for leftover in ("datasets/train.jsonl", "checkpoints/old/config.json", "report/accuracy.png"):
+        (run_dir / leftover).parent.mkdir(parents=True, exist_ok=True)
+        (run_dir / leftover).write_text("old", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(recipe), "--fresh", "--set", f"run_dir={run_dir}",
+                                       "--set", "models.policy.model=Qwen/Qwen2.5-0.5B-Instruct",
+                                       "--set", "train={trainer: openrlhf}"])
+    assert result.exit_code == 2, result.output
+    assert "models.policy.model is 'Qwen/Qwen2.5-0.5B-Instruct'" in result.output and "checkpoint_path" in result.output
+    assert "Traceback" not in result.output
+    assert not any((run_dir / name).exists() for name in ("datasets", "checkpoints", "report"))
+    with Store.open(run_dir, read_only=True) as store:
+        _, count = store.query("SELECT count(*) FROM episodes")
+        assert count == [(0,)] and store.stages(store.current_run()) == []
