@@ -25,12 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from inftool.catalog import Tool, read_spec  # noqa: E402
+from inftool.core.episode import Call, Goal  # noqa: E402
 from inftool.errors import StageError  # noqa: E402
 from inftool.spec.backends import OpenAIModelSpec  # noqa: E402
-from inftool.synth.episode import Call, Goal  # noqa: E402
-from inftool.synth.lm import FailureBudget, client_for  # noqa: E402
-from inftool.synth.lm_roles import Assistant, ToolServer  # noqa: E402
-from inftool.synth.roles import RoleError  # noqa: E402
+from inftool.synth.roles.base import RoleError  # noqa: E402
+from inftool.synth.roles.lm import FailureBudget, client_for  # noqa: E402
+from inftool.synth.roles.lm_roles import Assistant, ToolServer  # noqa: E402
 from inftool.testing import FakeOpenAIProcess, FakeOpenAIServer  # noqa: E402
 
 TARGET = 0.8

@@ -22,7 +22,7 @@ import anyio
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from inftool.catalog import Catalog, read_spec
-from inftool.synth.values import ValueSampler
+from inftool.synth.values.sampler import ValueSampler
 
 REPO = Path(__file__).resolve().parents[1]
 WARM_UP = 50

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from inftool.catalog.tool import Catalog, Tool
 from inftool.compile.plan import Plan
+from inftool.core.episode import Call, Episode, Goal, Verdict
 from inftool.store import Store
-from inftool.synth.episode import Call, Episode, Goal, Verdict
 
 GATES = ["format", "schema", "execution", "consistency", "dedup"]
 MIX = {"single": 0.3, "parallel": 0.15, "multiple": 0.2, "parallel_multiple": 0.1, "multi_step": 0.1,

@@ -32,8 +32,8 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from inftool.core.episode import Call
 from inftool.function_names import function_name
-from inftool.synth.episode import Call
 
 from . import languages
 from .values import ITEM_TYPED, OMITTED, PYTHON_CLASSES, Mismatch, check_type, match_value

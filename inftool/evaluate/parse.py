@@ -32,7 +32,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from inftool.synth.episode import Call
+from inftool.core.episode import Call
 
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
 _TAGGED = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)

@@ -21,9 +21,9 @@ from contextlib import ExitStack
 from typing import Any
 
 from inftool.catalog import Tool
+from inftool.core.episode import Call, Goal
 from inftool.errors import CatalogError, StageError
-from inftool.synth.episode import Call, Goal
-from inftool.synth.roles import Result, ServerRole
+from inftool.synth.roles.base import Result, ServerRole
 
 from .client import connect
 from .origin import Origin, executed_tools

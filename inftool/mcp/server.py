@@ -19,10 +19,10 @@ from contextlib import ExitStack
 from typing import Any
 
 from inftool.catalog import Tool
-from inftool.synth.episode import Call, Goal
-from inftool.synth.procedural import ProceduralServer
-from inftool.synth.roles import Result, ServerRole
-from inftool.synth.schemas import SchemaChecks
+from inftool.core.episode import Call, Goal
+from inftool.synth.roles.base import Result, ServerRole
+from inftool.synth.roles.procedural import ProceduralServer
+from inftool.synth.verify.schemas import SchemaChecks
 
 SERVER_NAME = "inftool"
 
@@ -103,7 +103,7 @@ class CatalogServer:
 
 def for_tools(tools: list[Tool], *, page_size: int = 100) -> CatalogServer:
     """Tools of a spec file served with procedural results (seed 0)."""
-    from inftool.synth.values import ValueSampler
+    from inftool.synth.values.sampler import ValueSampler
 
     checks = SchemaChecks()
     return CatalogServer(tools, ProceduralServer(ValueSampler(0), checks), checks, page_size=page_size)
@@ -113,8 +113,8 @@ def for_recipe(loaded: Any, resources: ExitStack, *, page_size: int = 100) -> Ca
     """A recipe's compiled catalog served by its server role (procedural or LM; in ``mode: execute`` the
     allowlisted live tools are passed through to their real servers, which ``resources`` stops)."""
     from inftool.compile import compile_recipe
-    from inftool.synth.cast import cast_roles
-    from inftool.synth.values import ValueSampler
+    from inftool.synth.roles.cast import cast_roles
+    from inftool.synth.values.sampler import ValueSampler
 
     spec, compiled = loaded.spec, compile_recipe(loaded)
     model = spec.models[spec.roles.server.model]

@@ -18,8 +18,8 @@ from inftool.store.read import StoreReader
 if TYPE_CHECKING:
     from inftool.catalog.tool import Catalog, Tool
     from inftool.compile.plan import Plan, ScenarioCell
+    from inftool.core.episode import Episode
     from inftool.loop.targeting import Target
-    from inftool.synth.episode import Episode
 
 SCHEMA_VERSION = 2
 FILENAME = "store.duckdb"

@@ -19,9 +19,8 @@ from typing import Any
 
 from inftool.catalog import Catalog, Tool
 from inftool.catalog.refine import judged_redundant, nearest
-
-from .episode import Call, Goal, Link
-from .values import ValueSampler
+from inftool.core.episode import Call, Goal, Link
+from inftool.synth.values.sampler import ValueSampler
 
 NEIGHBOURS = 24
 _IDENTIFIER = re.compile(r"(id|ids|sku|code|key|number|reference|ref|token|url|uri)$", re.IGNORECASE)

@@ -8,9 +8,8 @@ from contextlib import closing
 
 from inftool.compile import Compiled, write_plan
 from inftool.spec import LoadedRecipe
-
-from .synthesize import Synthesizer, SynthReport
-from .synthesize import synthesize as _synthesize
+from inftool.synth.synthesize import Synthesizer, SynthReport
+from inftool.synth.synthesize import synthesize as _synthesize
 
 
 def run_stage(loaded: LoadedRecipe, compiled: Compiled, *, iteration: int = 0, episodes: int | None = None,

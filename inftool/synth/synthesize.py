@@ -20,18 +20,17 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from inftool.compile import Compiled
+from inftool.core.episode import Episode
 from inftool.spec import LoadedRecipe
-
-from .cast import cast_roles
-from .dedup import Deduplicator
-from .dialogue import play
-from .episode import Episode
-from .phrasing import PERSONAS
-from .planner import ScenarioPlanner, ScenarioSettings, pinned_arguments
-from .roles import RoleError
-from .schemas import SchemaChecks
-from .values import ValueSampler
-from .verify import Verifier
+from inftool.synth.language.phrasing import PERSONAS
+from inftool.synth.planner import ScenarioPlanner, ScenarioSettings, pinned_arguments
+from inftool.synth.roles.base import RoleError
+from inftool.synth.roles.cast import cast_roles
+from inftool.synth.roles.dialogue import play
+from inftool.synth.values.sampler import ValueSampler
+from inftool.synth.verify.dedup import Deduplicator
+from inftool.synth.verify.gates import Verifier
+from inftool.synth.verify.schemas import SchemaChecks
 
 BATCH = 1000
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
+from inftool.core.episode import Call
 from inftool.evaluate import check, language_of, reference_calls
 from inftool.evaluate.checker import render_argument
-from inftool.synth.episode import Call
 
 PLAIN_MODEL = "inftool-test"
 UNDERSCORE_MODEL = "underscore-model"  # the official checker expects math_factorial for math.factorial

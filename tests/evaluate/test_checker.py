@@ -6,9 +6,9 @@ import random
 
 import pytest
 
+from inftool.core.episode import Call
 from inftool.evaluate import ERROR_KINDS, Verdict, check, check_call, irrelevance_check, reference_calls, standardize
 from inftool.evaluate.languages import java_value, javascript_value, render_java, render_javascript
-from inftool.synth.episode import Call
 
 
 def doc(name: str, required: list[str], **properties: dict) -> dict:

@@ -8,8 +8,8 @@ import string
 
 import pytest
 
+from inftool.core.episode import Call
 from inftool.evaluate import parse_calls, reference_calls
-from inftool.synth.episode import Call
 
 WEATHER = Call("get_weather", {"city": "Paris", "unit": "celsius"})
 TIME = Call("get_time", {"zone": "CET"})

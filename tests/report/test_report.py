@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from inftool.cli import main
 from inftool.compile.plan import ScenarioCell
+from inftool.core.episode import Call, Episode, Goal, Verdict
 from inftool.report import FIGURES, build_report, compact, heatmap_tools
 from inftool.store import Store
-from inftool.synth.episode import Call, Episode, Goal, Verdict
 
 GATES = ["format", "schema", "execution", "consistency", "dedup"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -8,10 +8,10 @@ import pytest
 from inftool.catalog.tool import Catalog, Tool
 from inftool.compile import compile_recipe
 from inftool.compile.plan import ScenarioCell
+from inftool.core.episode import Call, Episode, Goal, Verdict
 from inftool.errors import StageError, UsageError
 from inftool.spec import load_recipe
 from inftool.store import SCHEMA_VERSION, Store, rows
-from inftool.synth.episode import Call, Episode, Goal, Verdict
 
 GATES = ["format", "schema", "execution", "consistency", "dedup"]
 

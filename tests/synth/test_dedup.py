@@ -17,11 +17,11 @@ import pytest
 
 from inftool.catalog import Catalog, read_bfcl
 from inftool.errors import DataUnavailableError
-from inftool.synth.dedup import NUM_PERM, Deduplicator, _bands_for, normalise
-from inftool.synth.phrasing import PERSONAS, Phraser
+from inftool.synth.language.phrasing import PERSONAS, Phraser
 from inftool.synth.planner import ScenarioPlanner, ScenarioSettings
-from inftool.synth.procedural import ProceduralUser
-from inftool.synth.values import ValueSampler
+from inftool.synth.roles.procedural import ProceduralUser
+from inftool.synth.values.sampler import ValueSampler
+from inftool.synth.verify.dedup import NUM_PERM, Deduplicator, _bands_for, normalise
 
 REPO = Path(__file__).resolve().parents[2]
 _ESTIMATE = re.compile(r"^near-duplicate of an earlier request \(estimated Jaccard (\d\.\d\d)\)$")
@@ -259,7 +259,7 @@ def test_signatures_do_not_depend_on_the_instance_or_the_threshold():
 def test_signatures_are_the_same_in_processes_with_other_hash_seeds():
     text = "Find me three vegetarian restaurants near Union Square that open before 8 am."
     here = Deduplicator(0.9).signature(normalise(text)).tolist()
-    script = ("import json, sys; from inftool.synth.dedup import Deduplicator, normalise; "
+    script = ("import json, sys; from inftool.synth.verify.dedup import Deduplicator, normalise; "
               "print(json.dumps(Deduplicator(0.9).signature(normalise(sys.argv[1])).tolist()))")
     for seed in ("1", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": seed}

@@ -11,21 +11,21 @@ from typing import Any
 import pytest
 
 from inftool.catalog import Catalog, Tool, read_spec
-from inftool.synth.dedup import Deduplicator
-from inftool.synth.dialogue import MAX_TURNS, Cast, play
-from inftool.synth.episode import Call, Episode, Goal
-from inftool.synth.phrasing import PERSONAS, Phraser
+from inftool.core.episode import Call, Episode, Goal
+from inftool.synth.language.phrasing import PERSONAS, Phraser
 from inftool.synth.planner import ScenarioPlanner, ScenarioSettings
-from inftool.synth.procedural import (
+from inftool.synth.roles.base import Result, Turn
+from inftool.synth.roles.dialogue import MAX_TURNS, Cast, play
+from inftool.synth.roles.procedural import (
     OUT_OF_SCOPE,
     ProceduralAssistant,
     ProceduralServer,
     ProceduralUser,
 )
-from inftool.synth.roles import Result, Turn
-from inftool.synth.schemas import SchemaChecks
-from inftool.synth.values import ValueSampler
-from inftool.synth.verify import GATE_ORDER, Verifier, conversation_problem
+from inftool.synth.values.sampler import ValueSampler
+from inftool.synth.verify.dedup import Deduplicator
+from inftool.synth.verify.gates import GATE_ORDER, Verifier, conversation_problem
+from inftool.synth.verify.schemas import SchemaChecks
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAINS = ("travel", "finance", "devops", "health", "commerce")

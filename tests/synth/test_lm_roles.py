@@ -15,12 +15,13 @@ from dspy.utils import DummyLM
 
 from inftool.catalog import Tool
 from inftool.compile.programs import DEFAULT_INSTRUCTIONS, ROLE_IO
+from inftool.core.episode import Call, Goal
 from inftool.errors import StageError, UsageError
 from inftool.spec.backends import EngineModelSpec, OpenAIModelSpec
-from inftool.synth.episode import Call, Goal
-from inftool.synth.lm import FailureBudget, LMClient, RoleFactory, build_lm, client_for
-from inftool.synth.lm_roles import Assistant, ToolServer, UserSimulator, role_signature
-from inftool.synth.roles import Result, RoleError, Turn
+from inftool.synth.roles.base import Result, RoleError, Turn
+from inftool.synth.roles.lm import FailureBudget, LMClient, build_lm, client_for
+from inftool.synth.roles.lm_factory import RoleFactory
+from inftool.synth.roles.lm_roles import Assistant, ToolServer, UserSimulator, role_signature
 from inftool.testing import FakeEngine, FakeOpenAIServer
 
 KEY = "sk-inftool-FAKE-KEY-0123456789"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from inftool.catalog import Tool, read_bfcl, read_spec
+from inftool.core.episode import Call, Goal, Link
 from inftool.errors import DataUnavailableError
-from inftool.synth.episode import Call, Goal, Link
-from inftool.synth.phrasing import PERSONAS, Phraser
-from inftool.synth.wording import label, task_phrase
+from inftool.synth.language.phrasing import PERSONAS, Phraser
+from inftool.synth.language.wording import label, task_phrase
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGS = sorted((REPO / "catalog").glob("*.yaml")) + [REPO / "catalog" / "openapi" / "library.yaml"]

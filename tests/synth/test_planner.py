@@ -13,13 +13,13 @@ from jsonschema import Draft202012Validator
 
 from inftool.catalog import Catalog, Tool, read_bfcl, read_spec
 from inftool.catalog.refine import judged_redundant, nearest, similarity_matrix
+from inftool.core.episode import Call, Goal, Link
 from inftool.errors import DataUnavailableError
-from inftool.synth.episode import Call, Goal, Link
-from inftool.synth.phrasing import PERSONAS
+from inftool.synth.language.phrasing import PERSONAS
 from inftool.synth.planner import _AMBIGUOUS, ScenarioPlanner, ScenarioSettings
-from inftool.synth.procedural import ProceduralServer
-from inftool.synth.schemas import SchemaChecks
-from inftool.synth.values import ValueSampler
+from inftool.synth.roles.procedural import ProceduralServer
+from inftool.synth.values.sampler import ValueSampler
+from inftool.synth.verify.schemas import SchemaChecks
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAINS = ("travel", "finance", "devops", "health", "commerce")

@@ -17,9 +17,9 @@ from jsonschema import Draft202012Validator
 
 from inftool.catalog import Tool, read_bfcl, read_spec
 from inftool.errors import DataUnavailableError
-from inftool.synth.regex_sample import sample_pattern
-from inftool.synth.value_rules import description_examples
-from inftool.synth.values import ValueSampler
+from inftool.synth.values.regex_sample import sample_pattern
+from inftool.synth.values.rules import description_examples
+from inftool.synth.values.sampler import ValueSampler
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGS = sorted((REPO / "catalog").glob("*.yaml")) + [REPO / "catalog" / "openapi" / "library.yaml"]
@@ -139,7 +139,7 @@ def test_same_seed_and_rng_give_same_values(catalog_tools, bfcl_tools):
 
 
 def test_values_do_not_depend_on_the_hash_seed():
-    code = ("import random, json, hashlib; from inftool.synth.values import ValueSampler; s = ValueSampler(4); "
+    code = ("import random, json, hashlib; from inftool.synth.values.sampler import ValueSampler; s = ValueSampler(4); "
             "r = random.Random(4); names = ['person', 'email', 'city', 'phone', 'username', 'url', 'word']; "
             "v = [s.value(n, {'type': 'string'}, r) for n in names * 5]; "
             "print(hashlib.sha1(json.dumps(v).encode()).hexdigest())")
@@ -218,7 +218,7 @@ def test_a_tool_without_parameters_gets_no_arguments():
     import random
 
     from inftool.catalog import Tool
-    from inftool.synth.values import ValueSampler
+    from inftool.synth.values.sampler import ValueSampler
 
     tool = Tool(name="list_data_sets", original_name="list-data-sets", description="List the data sets.",
                 parameters={"type": "object", "properties": {}, "required": []}, source="test")
@@ -234,7 +234,7 @@ def test_time_and_timezone_arguments_are_what_real_servers_accept(tmp_path):
     from zoneinfo import available_timezones
 
     from inftool.catalog import read_spec
-    from inftool.synth.values import ValueSampler
+    from inftool.synth.values.sampler import ValueSampler
 
     listing = {"tools": [{"name": "convert_time", "description": "Convert a time between timezones",
                           "inputSchema": {"type": "object", "required": ["source_timezone", "time", "target_timezone"],

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from inftool.catalog import Tool
-from inftool.synth.dedup import Deduplicator
-from inftool.synth.episode import Call, Episode, Goal, Link, Verdict
-from inftool.synth.schemas import SchemaChecks
-from inftool.synth.verify import GATE_ORDER, Verifier, canonical, conversation_problem
+from inftool.core.episode import Call, Episode, Goal, Link, Verdict
+from inftool.synth.verify.dedup import Deduplicator
+from inftool.synth.verify.gates import GATE_ORDER, Verifier, canonical, conversation_problem
+from inftool.synth.verify.schemas import SchemaChecks
 
 WEATHER = Tool(name="get_weather", original_name="get_weather", description="Current weather for a city.",
                source="test", parameters={"type": "object", "properties": {

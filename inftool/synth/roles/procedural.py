@@ -12,12 +12,11 @@ import random
 from typing import Any
 
 from inftool.catalog import Tool
-
-from .episode import Call, Goal
-from .phrasing import Phraser
-from .roles import Result, Turn
-from .schemas import SchemaChecks
-from .values import ValueSampler
+from inftool.core.episode import Call, Goal
+from inftool.synth.language.phrasing import Phraser
+from inftool.synth.roles.base import Result, Turn
+from inftool.synth.values.sampler import ValueSampler
+from inftool.synth.verify.schemas import SchemaChecks
 
 OUT_OF_SCOPE = [
     "Can you recommend a good novel to read on a long flight?",

@@ -10,17 +10,16 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from . import value_rules as rules
-from .names import normalise, singular
+from inftool.synth.values import rules
+from inftool.synth.values.names import normalise, singular
 
 Gen = Callable[[random.Random], Any]
 _NICE = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
 
 
 def _compile(s: Any, name: str, schema: Any, desc: str = "") -> Gen:
-    from .values import compile_schema
-
-    return compile_schema(s, name, schema, desc)
+    """The generator for a nested schema, compiled by the sampler ``s`` (it owns the string generators)."""
+    return s.compile(name, schema, desc)
 
 
 def null_gen(s: Any, name: str, schema: dict, desc: str) -> Gen:

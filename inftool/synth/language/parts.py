@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inftool.catalog import Tool
-
-from .wording import ParamWords, bool_phrase, join, param_words, task_phrase, value_text
+from inftool.synth.language.wording import ParamWords, bool_phrase, join, param_words, task_phrase, value_text
 
 FRAMES = (
     "{c}.", "Please {c}.", "Can you {c}?", "Could you {c}?", "Could you please {c}?", "Would you {c}?",

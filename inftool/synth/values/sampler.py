@@ -21,9 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from inftool.catalog import Tool
-
-from . import value_rules as rules
-from .names import (
+from inftool.synth.values import rules
+from inftool.synth.values.names import (
     FAKER,
     RELATED,
     STATIC,
@@ -33,8 +32,8 @@ from .names import (
     refine_kind,
     shape,
 )
-from .regex_sample import pattern_sampler
-from .value_shapes import (
+from inftool.synth.values.regex_sample import pattern_sampler
+from inftool.synth.values.shapes import (
     ObjectGen,
     array_gen,
     boolean_gen,
@@ -89,7 +88,7 @@ class ValueSampler:
     def result(self, tool: Tool, arguments: dict[str, Any], rng: random.Random, *,
                must_include: dict[str, Any] | None = None) -> Any:
         """A realistic result of calling ``tool`` with ``arguments`` (valid against its output schema, if any)."""
-        from .results import make_result
+        from inftool.synth.values.results import make_result
 
         return make_result(self, tool, arguments, rng, must_include)
 

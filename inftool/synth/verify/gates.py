@@ -12,10 +12,9 @@ from collections import Counter
 from typing import Any
 
 from inftool.catalog import Tool
-
-from .dedup import Deduplicator
-from .episode import Call, Episode, Verdict
-from .schemas import SchemaChecks
+from inftool.core.episode import Call, Episode, Verdict
+from inftool.synth.verify.dedup import Deduplicator
+from inftool.synth.verify.schemas import SchemaChecks
 
 GATE_ORDER = ("format", "schema", "execution", "consistency", "dedup")
 EXECUTED_FAILURE = "mcp "

@@ -22,10 +22,9 @@ from dspy.adapters.utils import format_field_value
 
 from inftool.catalog import Tool
 from inftool.compile.programs import DEFAULT_INSTRUCTIONS, ROLE_IO
-
-from .episode import Call, Goal
-from .lm import LMClient, as_client
-from .roles import Result, RoleError, Turn
+from inftool.core.episode import Call, Goal
+from inftool.synth.roles.base import Result, RoleError, Turn
+from inftool.synth.roles.lm import LMClient, as_client
 
 FIELDS: dict[str, dict[str, tuple[Any, str]]] = {
     "user": {

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from inftool.catalog import Tool
-
-from .episode import Call, Goal
+from inftool.core.episode import Call, Goal
 
 
 class RoleError(Exception):

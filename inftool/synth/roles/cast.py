@@ -7,12 +7,11 @@ from contextlib import ExitStack
 
 from inftool.catalog import Tool
 from inftool.compile import Plan
-
-from .dialogue import Cast
-from .phrasing import Phraser
-from .procedural import ProceduralAssistant, ProceduralServer, ProceduralUser
-from .schemas import SchemaChecks
-from .values import ValueSampler
+from inftool.synth.language.phrasing import Phraser
+from inftool.synth.roles.dialogue import Cast
+from inftool.synth.roles.procedural import ProceduralAssistant, ProceduralServer, ProceduralUser
+from inftool.synth.values.sampler import ValueSampler
+from inftool.synth.verify.schemas import SchemaChecks
 
 
 def cast_roles(spec, plan: Plan, values: ValueSampler, checks: SchemaChecks, catalog: dict[str, Tool],
@@ -33,9 +32,9 @@ def cast_roles(spec, plan: Plan, values: ValueSampler, checks: SchemaChecks, cat
         if model.backend == "procedural":
             players[program.role] = procedural[program.role]()
         else:  # openai or engine: the recipe allows no other backend for a role
-            from . import lm
+            from inftool.synth.roles import lm_factory
 
-            lm_roles = lm_roles or lm.RoleFactory()
+            lm_roles = lm_roles or lm_factory.RoleFactory()
             players[program.role] = lm_roles.build(program.role, model, program.instructions)
             concurrency = max(concurrency, model.concurrency)
     server = players["server"]

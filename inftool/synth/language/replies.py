@@ -9,12 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from inftool.catalog import Tool
-
-from .episode import Call, Goal
-from .names import normalise, singular
-from .phrasing_parts import ToolWords, capitalise
-from .value_rules import description_examples
-from .wording import ParamWords, base_verb, join, label, value_text
+from inftool.core.episode import Call, Goal
+from inftool.synth.language.parts import ToolWords, capitalise
+from inftool.synth.language.wording import ParamWords, base_verb, join, label, value_text
+from inftool.synth.values.names import normalise, singular
+from inftool.synth.values.rules import description_examples
 
 _ACKS = ("Sure!", "Happy to help.", "Got it.", "I can do that.", "Okay.", "Of course.", "Sounds good.")
 _ASKS = (

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .names import normalise
+from inftool.synth.values.names import normalise
 
 
 def _words(text: str) -> list[str]:

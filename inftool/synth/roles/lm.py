@@ -32,8 +32,7 @@ from dspy.utils.exceptions import (
 
 from inftool.errors import StageError, UsageError
 from inftool.spec.backends import EngineModelSpec, OpenAIModelSpec
-
-from .roles import RoleError
+from inftool.synth.roles.base import RoleError
 
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 DEFAULT_FAILURE_CAP = 50
@@ -256,35 +255,3 @@ def client_for(spec: OpenAIModelSpec | EngineModelSpec, budget: FailureBudget | 
 def as_client(lm: LMClient | dspy.BaseLM) -> LMClient:
     """Accept either an ``LMClient`` or a bare DSPy LM (wrapped with the default policy)."""
     return lm if isinstance(lm, LMClient) else LMClient(lm)
-
-
-class RoleFactory:
-    """Builds the LM role-players of one synthesis stage: one ``LMClient`` per model spec (so roles on the
-    same model share its connection pool and concurrency limit) and one ``FailureBudget`` for all of them,
-    capped at the smallest ``max_failures`` of the specs it has seen (unless a budget is given)."""
-
-    def __init__(self, budget: FailureBudget | None = None):
-        self.budget = budget
-        self._own_budget = budget is None
-        self._clients: dict[str, LMClient] = {}
-        self._lock = threading.Lock()
-
-    def client(self, spec: OpenAIModelSpec | EngineModelSpec) -> LMClient:
-        key = spec.model_dump_json()
-        with self._lock:
-            cap = getattr(spec, "max_failures", DEFAULT_FAILURE_CAP)
-            if self.budget is None:
-                self.budget = FailureBudget(cap)
-            elif self._own_budget:
-                self.budget.cap = min(self.budget.cap, cap)
-            if key not in self._clients:
-                self._clients[key] = client_for(spec, self.budget)
-            return self._clients[key]
-
-    def build(self, role: str, spec: OpenAIModelSpec | EngineModelSpec, instructions: str | None = None) -> Any:
-        """The ``UserSimulator``, ``Assistant`` or ``ToolServer`` for ``role`` ('user', 'assistant', 'server')."""
-        from .lm_roles import ROLES
-
-        if role not in ROLES:
-            raise UsageError(f"unknown role {role!r} (expected one of {sorted(ROLES)})")
-        return ROLES[role](self.client(spec), instructions)

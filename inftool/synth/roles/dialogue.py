@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from inftool.catalog import Tool
-
-from .episode import Call, Goal
-from .roles import AssistantRole, Result, ServerRole, UserRole
+from inftool.core.episode import Call, Goal
+from inftool.synth.roles.base import AssistantRole, Result, ServerRole, UserRole
 
 MAX_TURNS = 8
 

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from inftool.catalog import Tool
-
-from . import value_rules as rules
-from .names import kind_for, normalise
+from inftool.synth.values import rules
+from inftool.synth.values.names import kind_for, normalise
 
 _CALC = re.compile(r"calculat|comput|solve|convert|estimat|predict|factorial|average|mean|median|area|volume|"
                    r"probabilit|integra|derivat|root|sum\b|gcd|lcm|hypot|velocity|force|energy|"

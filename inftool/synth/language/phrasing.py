@@ -14,9 +14,8 @@ import random
 from typing import Any
 
 from inftool.catalog import Tool
-
-from .episode import Call, Goal
-from .phrasing_parts import (
+from inftool.core.episode import Call, Goal
+from inftool.synth.language.parts import (
     CLOSINGS,
     FRAMES,
     NP_FRAMES,
@@ -32,9 +31,9 @@ from .phrasing_parts import (
     frame,
     tool_words,
 )
-from .replies import Replies
-from .values import ValueSampler
-from .wording import join, label
+from inftool.synth.language.replies import Replies
+from inftool.synth.language.wording import join, label
+from inftool.synth.values.sampler import ValueSampler
 
 PERSONAS = [
     "a nurse finishing a night shift", "a small-business owner", "a graduate student on a deadline",
