@@ -13,7 +13,8 @@ gate passed, so a malformed or wrong-function answer can never collect argument 
 - ``arguments``: the BFCL-compatible checker accepts the calls (``inftool.evaluate.check``); with
   ``partial_credit`` it pays its value times the share of expected calls matched exactly;
 - ``execution``: every call's arguments satisfy the offered tool's parameter schema, i.e. what a
-  tool server accepts.
+  tool server accepts (the shared ``inftool.catalog.arguments`` check: formats too, and no argument
+  the schema does not name).
 
 The functions here never raise: bad input (an unreadable label, a malformed ground truth) scores 0
 with the reason logged. Imports stay light (no torch, no DSPy) so that OpenRLHF's reward file can
@@ -128,24 +129,21 @@ def _matched_share(calls, functions, truth, category) -> float:
 
 
 def _execution(calls, functions, truth, category) -> tuple[float, str]:
+    """Every call's arguments pass the check a tool server makes (``inftool.catalog.arguments``, shared with
+    synthesis and ``serve-mcp``): the schema, with formats, and no argument the schema does not name."""
+    from inftool.catalog.arguments import ArgumentChecks
     from inftool.catalog.bfcl import convert_function
 
     docs = {_normal(function_doc(f).get("name", "")): function_doc(f) for f in functions}
+    checks = ArgumentChecks()  # one per label: its validators are keyed by tool name
     for call in calls or ():
         doc = docs.get(_normal(call.name))
         if doc is None:
             return 0.0, f"no tool {call.name!r} to execute"
-        problem = _schema_problem(convert_function(doc, language=language_of(category), source="label"), call.arguments)
+        problem = checks.problem(convert_function(doc, language=language_of(category), source="label"), call.arguments)
         if problem:
             return 0.0, problem
     return 1.0, ""
-
-
-def _schema_problem(tool, arguments: dict) -> str | None:
-    from jsonschema import Draft202012Validator
-
-    error = next(Draft202012Validator(tool.parameters).iter_errors(arguments), None)
-    return None if error is None else f"{tool.name}: {error.message}"
 
 
 _GATES = {"format": _format, "function_names": _names, "arguments": _arguments, "execution": _execution}

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-
-from inftool.catalog.tool import Tool
 
 META_KEY = "mcp_server"
 """The key of ``Tool.meta`` that holds the origin of a tool read from a live server."""
@@ -61,12 +58,3 @@ class Origin:
     def __str__(self) -> str:
         return self.url if self.url is not None else shlex.join([str(self.command), *self.args])
 
-
-def executed_tools(tools: Iterable[Tool], patterns: list[str]) -> dict[str, Origin]:
-    """The tools to call for real, by name, with their server: those from a live MCP server matching a pattern."""
-    executed = {}
-    for tool in tools:
-        origin = Origin.from_meta(tool.meta)
-        if origin is not None and tool.matches(patterns):
-            executed[tool.name] = origin
-    return executed

@@ -19,6 +19,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import accumulate
 
+from inftool.catalog.arguments import ArgumentChecks
 from inftool.compile import Compiled
 from inftool.core.episode import Episode
 from inftool.spec import LoadedRecipe
@@ -30,7 +31,6 @@ from inftool.synth.roles.dialogue import play
 from inftool.synth.values.sampler import ValueSampler
 from inftool.synth.verify.dedup import Deduplicator
 from inftool.synth.verify.gates import Verifier
-from inftool.synth.verify.schemas import SchemaChecks
 
 BATCH = 1000
 
@@ -67,7 +67,7 @@ class Synthesizer:
         settings = ScenarioSettings(plan.scenarios.distractors, plan.scenarios.max_parallel,
                                     pins=pinned_arguments(spec.roles.server.pin, compiled.catalog))
         self.planner = ScenarioPlanner(compiled.catalog, values, settings, spec.roles.user.personas or PERSONAS)
-        checks = SchemaChecks()
+        checks = ArgumentChecks()
         self.verifier = Verifier(self.catalog, plan.gates.verify, checks, Deduplicator(plan.gates.dedup_threshold))
         self.cells = [(c.complexity, c.tool) for c in plan.scenarios.cells]
         self.set_weights({(c.complexity, c.tool): c.weight for c in plan.scenarios.cells})

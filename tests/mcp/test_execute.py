@@ -17,11 +17,11 @@ import pytest
 from inftool.compile import compile_recipe, read_catalogs
 from inftool.core.episode import Call, Goal
 from inftool.export import export
-from inftool.mcp.execute import start_executing
 from inftool.spec import load_recipe
 from inftool.store import Store
 from inftool.synth import run_stage
 from inftool.synth.roles.base import Result
+from inftool.synth.roles.live import start_executing
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPE = REPO / "recipes" / "mcp_time.yaml"

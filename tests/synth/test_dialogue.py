@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from inftool.catalog import Catalog, Tool, read_spec
+from inftool.catalog.arguments import ArgumentChecks
 from inftool.core.episode import Call, Episode, Goal
 from inftool.synth.language.phrasing import PERSONAS, Phraser
 from inftool.synth.planner import ScenarioPlanner, ScenarioSettings
@@ -25,7 +26,6 @@ from inftool.synth.roles.procedural import (
 from inftool.synth.values.sampler import ValueSampler
 from inftool.synth.verify.dedup import Deduplicator
 from inftool.synth.verify.gates import GATE_ORDER, Verifier, conversation_problem
-from inftool.synth.verify.schemas import SchemaChecks
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAINS = ("travel", "finance", "devops", "health", "commerce")
@@ -37,7 +37,7 @@ class World:
 
     def __init__(self, tools: list[Tool], seed: int = 0):
         self.catalog = {t.name: t for t in Catalog(tools)}
-        self.values, self.checks = ValueSampler(seed), SchemaChecks()
+        self.values, self.checks = ValueSampler(seed), ArgumentChecks()
         self.planner = ScenarioPlanner(Catalog(tools), self.values, ScenarioSettings(), PERSONAS)
         phraser = Phraser(seed, self.values)
         self.user = ProceduralUser(phraser, self.catalog, vagueness=0.3)

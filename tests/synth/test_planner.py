@@ -12,6 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from inftool.catalog import Catalog, Tool, read_bfcl, read_spec
+from inftool.catalog.arguments import ArgumentChecks
 from inftool.catalog.refine import judged_redundant, nearest, similarity_matrix
 from inftool.core.episode import Call, Goal, Link
 from inftool.errors import DataUnavailableError
@@ -19,7 +20,6 @@ from inftool.synth.language.phrasing import PERSONAS
 from inftool.synth.planner import _AMBIGUOUS, ScenarioPlanner, ScenarioSettings
 from inftool.synth.roles.procedural import ProceduralServer
 from inftool.synth.values.sampler import ValueSampler
-from inftool.synth.verify.schemas import SchemaChecks
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAINS = ("travel", "finance", "devops", "health", "commerce")
@@ -91,7 +91,7 @@ def test_union_catalog_is_what_the_tests_assume(shipped, domain_of):
 
 
 def test_single(planner, shipped):
-    checks = SchemaChecks()
+    checks = ArgumentChecks()
     for i, tool in enumerate(shipped):
         goal = planner.plan("single", tool.name, random.Random(i))
         assert goal.complexity == "single" and goal.target == tool.name
@@ -142,7 +142,7 @@ def test_multiple_shuffles_the_target_position(planner):
 
 
 def test_parallel_multiple_calls_two_different_offered_tools(planner, shipped):
-    checks, counts = SchemaChecks(), Counter()
+    checks, counts = ArgumentChecks(), Counter()
     for tool in shipped:
         if not eligible(tool, "parallel_multiple"):
             continue
@@ -160,7 +160,7 @@ def test_parallel_multiple_calls_two_different_offered_tools(planner, shipped):
 
 
 def test_multi_step_link_names_real_fields_and_the_server_result_carries_the_value(planner, shipped):
-    values, checks = planner.values, SchemaChecks()
+    values, checks = planner.values, ArgumentChecks()
     server = ProceduralServer(values, checks)
     for tool in shipped:
         if not eligible(tool, "multi_step"):
@@ -215,7 +215,7 @@ def test_multi_step_uses_the_documented_nested_id_chains(planner):
 
 
 def test_multi_step_producer_results_stay_valid_for_their_output_schema(planner, shipped):
-    server = ProceduralServer(planner.values, SchemaChecks())
+    server = ProceduralServer(planner.values, ArgumentChecks())
     invalid = []
     for tool in shipped:
         if not eligible(tool, "multi_step"):
@@ -280,7 +280,7 @@ def test_irrelevance_topic_is_never_a_tool_redundant_with_the_target(near_duplic
 
 
 def _all_arguments_valid(tools: list[Tool]) -> tuple[int, list]:
-    planner, checks, problems, checked = planner_for(tools, seed=5), SchemaChecks(), [], 0
+    planner, checks, problems, checked = planner_for(tools, seed=5), ArgumentChecks(), [], 0
     rng = random.Random(5)
     for tool in tools:
         for complexity in COMPLEXITIES:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from inftool.catalog import Tool
+from inftool.catalog.arguments import ArgumentChecks
 from inftool.core.episode import Call, Episode, Goal, Link, Verdict
 from inftool.synth.verify.dedup import Deduplicator
 from inftool.synth.verify.gates import GATE_ORDER, Verifier, canonical, conversation_problem
-from inftool.synth.verify.schemas import SchemaChecks
 
 WEATHER = Tool(name="get_weather", original_name="get_weather", description="Current weather for a city.",
                source="test", parameters={"type": "object", "properties": {
@@ -35,7 +35,7 @@ EUROS = Call("convert_currency", {"amount": 100, "from_currency": "USD", "to_cur
 
 
 def verifier(gates=GATE_ORDER, threshold: float = 0.9) -> Verifier:
-    return Verifier(CATALOG, list(gates), SchemaChecks(), Deduplicator(threshold))
+    return Verifier(CATALOG, list(gates), ArgumentChecks(), Deduplicator(threshold))
 
 
 def user(text: str = "What's the weather in Paris?") -> dict:
@@ -256,7 +256,7 @@ def test_gates_after_the_first_failure_are_not_evaluated():
     ep = episode(single(), [user(), calls(("get_weather", {"city": 5})), result(0), answer()])
     ep.call_errors = ["get_weather: argument 'city': 5 is not of type 'string'"]  # execution would fail too
     dedup = Deduplicator(0.9)
-    verdicts = Verifier(CATALOG, list(GATE_ORDER), SchemaChecks(), dedup).verify(ep)
+    verdicts = Verifier(CATALOG, list(GATE_ORDER), ArgumentChecks(), dedup).verify(ep)
     assert [v.gate for v in verdicts] == ["format", "schema"]
     assert dedup.signatures == [] and dedup.exact == set()
 

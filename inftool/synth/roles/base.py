@@ -5,7 +5,7 @@
   procedural teacher, which replays the goal's calls); answers with tool calls or with text.
 - Tool Server (the MCP server simulator): answers one call with a result, the same result for the
   same call within an episode, or with an error when the call is invalid (in ``mode: execute``,
-  allowlisted calls to live MCP tools are answered by the real server: ``inftool.mcp.execute``).
+  allowlisted calls to live MCP tools are answered by the real server: ``live``).
 
 An ``rng`` (``random.Random``) is passed in by the caller, seeded per episode, so procedural
 backends are deterministic. LM backends raise ``RoleError`` when the LM fails or answers in a form

@@ -6,15 +6,15 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from inftool.catalog import Tool
+from inftool.catalog.arguments import ArgumentChecks
 from inftool.compile import Plan
 from inftool.synth.language.phrasing import Phraser
 from inftool.synth.roles.dialogue import Cast
 from inftool.synth.roles.procedural import ProceduralAssistant, ProceduralServer, ProceduralUser
 from inftool.synth.values.sampler import ValueSampler
-from inftool.synth.verify.schemas import SchemaChecks
 
 
-def cast_roles(spec, plan: Plan, values: ValueSampler, checks: SchemaChecks, catalog: dict[str, Tool],
+def cast_roles(spec, plan: Plan, values: ValueSampler, checks: ArgumentChecks, catalog: dict[str, Tool],
                resources: ExitStack) -> tuple[Cast, int]:
     """The cast for a run, and how many episodes may be played at once (1 unless an LM plays a role).
 
@@ -39,7 +39,7 @@ def cast_roles(spec, plan: Plan, values: ValueSampler, checks: SchemaChecks, cat
             concurrency = max(concurrency, model.concurrency)
     server = players["server"]
     if spec.roles.server.mode == "execute":
-        from inftool.mcp.execute import start_executing
+        from inftool.synth.roles.live import start_executing
 
         server = start_executing(server, spec.roles.server.execute, catalog.values(), resources)
     return Cast(players["user"], players["assistant"], server), concurrency

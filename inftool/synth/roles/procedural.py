@@ -12,11 +12,11 @@ import random
 from typing import Any
 
 from inftool.catalog import Tool
+from inftool.catalog.arguments import ArgumentChecks
 from inftool.core.episode import Call, Goal
 from inftool.synth.language.phrasing import Phraser
 from inftool.synth.roles.base import Result, Turn
 from inftool.synth.values.sampler import ValueSampler
-from inftool.synth.verify.schemas import SchemaChecks
 
 OUT_OF_SCOPE = [
     "Can you recommend a good novel to read on a long flight?",
@@ -73,7 +73,7 @@ def _results(messages: list[dict[str, Any]]) -> list[tuple[Call, Any]]:
 
 
 class ProceduralServer:
-    def __init__(self, values: ValueSampler, checks: SchemaChecks):
+    def __init__(self, values: ValueSampler, checks: ArgumentChecks):
         self.values, self.checks = values, checks
 
     def call(self, tool: Tool, call: Call, goal: Goal, earlier: list[tuple[Call, Result]], rng: random.Random) -> Result:

@@ -12,9 +12,9 @@ from collections import Counter
 from typing import Any
 
 from inftool.catalog import Tool
+from inftool.catalog.arguments import ArgumentChecks
 from inftool.core.episode import Call, Episode, Verdict
 from inftool.synth.verify.dedup import Deduplicator
-from inftool.synth.verify.schemas import SchemaChecks
 
 GATE_ORDER = ("format", "schema", "execution", "consistency", "dedup")
 EXECUTED_FAILURE = "mcp "
@@ -23,7 +23,7 @@ EXECUTED_FAILURE = "mcp "
 
 
 class Verifier:
-    def __init__(self, catalog: dict[str, Tool], gates: list[str], checks: SchemaChecks, dedup: Deduplicator):
+    def __init__(self, catalog: dict[str, Tool], gates: list[str], checks: ArgumentChecks, dedup: Deduplicator):
         self.catalog, self.checks, self.dedup = catalog, checks, dedup
         self.gates = [g for g in GATE_ORDER if g in gates]
 

@@ -1,7 +1,11 @@
-"""Checking call arguments against tools' JSON Schemas: compiled once per tool, reasons people can read.
+"""Checking call arguments against a tool's parameter schema: one check for every part of inftool.
 
-The same call is usually checked twice (by the simulated server, then by the schema gate), so
-verdicts are remembered for a while, keyed by the call's canonical text.
+The synthesis ``schema`` gate, the server roles, ``inftool serve-mcp`` and the reward's ``execution``
+gate all ask ``ArgumentChecks.problem``: JSON Schema Draft 2020-12 with format checks, and an argument
+the schema does not name is rejected unless ``additionalProperties`` is true. Validators are compiled
+once per tool (keyed by name: one instance serves one catalog), and the reasons are written for people.
+The same call is usually checked twice (by the simulated server, then by the schema gate), so verdicts
+are remembered for a while, keyed by the call's canonical text.
 """
 
 from __future__ import annotations
@@ -9,12 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .tool import Tool
+
 _REMEMBERED = 4096
 
-from inftool.catalog import Tool
 
-
-class SchemaChecks:
+class ArgumentChecks:
     """Cached jsonschema validators (Draft 2020-12, with format checks) keyed by tool name."""
 
     def __init__(self) -> None:
@@ -39,7 +43,8 @@ class SchemaChecks:
         if tool.parameters.get("additionalProperties") is not True:
             unknown = [name for name in arguments if name not in tool.properties]
             if unknown:
-                return f"{tool.name}: unknown argument '{unknown[0]}' (expected one of: {', '.join(tool.properties) or 'none'})"
+                expected = ", ".join(tool.properties) or "none"
+                return f"{tool.name}: unknown argument '{unknown[0]}' (expected one of: {expected})"
         validator = self._validators.get(tool.name)
         if validator is None:
             cls = self._validator_class

@@ -1,9 +1,12 @@
 """``inftool serve-mcp``: a catalog served as a real MCP server, each call answered by the ToolServer role.
 
+An app beside the command line (``inftool.cli.mcp`` parses the command, this module serves).
+
 ``tools/list`` gives every tool with its exact JSON Schema (``inputSchema``; ``outputSchema`` when the
 tool has an object output schema), ``page_size`` tools a page (the cursor is the offset).
-``tools/call`` checks the arguments with jsonschema: an invalid call is an ``isError`` result that
-says why; a valid one gets the role's result as JSON text, plus ``structuredContent`` when there is
+``tools/call`` checks the arguments with the shared argument check (``inftool.catalog.arguments``, as
+the synthesis schema gate and the reward's execution gate do): an invalid call is an ``isError`` result
+that says why; a valid one gets the role's result as JSON text, plus ``structuredContent`` when there is
 an output schema (a result that does not fit it, as an LM may write, is an ``isError`` result too).
 Results are deterministic: the role's rng is seeded by the seed and the call. An unknown tool name
 is a JSON-RPC error (-32602), as MCP asks.
@@ -19,10 +22,10 @@ from contextlib import ExitStack
 from typing import Any
 
 from inftool.catalog import Tool
+from inftool.catalog.arguments import ArgumentChecks
 from inftool.core.episode import Call, Goal
 from inftool.synth.roles.base import Result, ServerRole
 from inftool.synth.roles.procedural import ProceduralServer
-from inftool.synth.verify.schemas import SchemaChecks
 
 SERVER_NAME = "inftool"
 
@@ -30,7 +33,7 @@ SERVER_NAME = "inftool"
 class CatalogServer:
     """The MCP side of a catalog: listing its tools and answering calls with a ServerRole."""
 
-    def __init__(self, tools: list[Tool], role: ServerRole, checks: SchemaChecks, *, seed: int = 0,
+    def __init__(self, tools: list[Tool], role: ServerRole, checks: ArgumentChecks, *, seed: int = 0,
                  page_size: int = 100):
         self.tools = {tool.name: tool for tool in tools}
         self.role, self.checks, self.seed, self.page_size = role, checks, seed, page_size
@@ -105,7 +108,7 @@ def for_tools(tools: list[Tool], *, page_size: int = 100) -> CatalogServer:
     """Tools of a spec file served with procedural results (seed 0)."""
     from inftool.synth.values.sampler import ValueSampler
 
-    checks = SchemaChecks()
+    checks = ArgumentChecks()
     return CatalogServer(tools, ProceduralServer(ValueSampler(0), checks), checks, page_size=page_size)
 
 
@@ -118,7 +121,7 @@ def for_recipe(loaded: Any, resources: ExitStack, *, page_size: int = 100) -> Ca
 
     spec, compiled = loaded.spec, compile_recipe(loaded)
     model = spec.models[spec.roles.server.model]
-    values, checks = ValueSampler(spec.seed, getattr(model, "locale", "en_US")), SchemaChecks()
+    values, checks = ValueSampler(spec.seed, getattr(model, "locale", "en_US")), ArgumentChecks()
     cast, _ = cast_roles(spec, compiled.plan, values, checks, {t.name: t for t in compiled.catalog}, resources)
     return CatalogServer(list(compiled.catalog), cast.server, checks, seed=spec.seed, page_size=page_size)
 
