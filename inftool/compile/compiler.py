@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from inftool.catalog import Catalog, LoadedCatalogs, load_catalogs
 from inftool.catalog.refine import refine
 from inftool.errors import CatalogError, Problem, RecipeError
+from inftool.rundir import RunDir
 from inftool.spec import LoadedRecipe
 from inftool.spec.base import is_path_key
 from inftool.spec.scenarios import COMPLEXITIES
@@ -18,7 +18,8 @@ from . import programs
 from .plan import (CatalogEntry, Evaluation, Gates, LoopSchedule, Plan, RefineGroup, RefineResult, RoleProgram,
                    ScenarioCell, Scenarios, TrainingJob, content_hash)
 
-STAGES = ["synthesize", "verify", "train", "evaluate", "target"]
+TRAINING_STAGES = {"local": ("sft", "grpo"), "openrlhf": ("emit", "launch")}
+"""What trains the policy in each iteration, by trainer (OpenRLHF: write the job, then launch it)."""
 
 _ELIGIBLE = {
     "single": (lambda t: True, 1, "any tool"),
@@ -66,7 +67,7 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
         name=spec.name,
         recipe=str(loaded.path),
         seed=spec.seed,
-        run_dir=str(run_dir(spec)),
+        run_dir=str(RunDir.of(spec).root),
         content_hash=content_hash(_settings(loaded), [t.model_dump(exclude={"source"}) for t in catalog]),
         catalogs=[CatalogEntry(**vars(s)) for s in catalogs.summaries],
         warnings=warnings,
@@ -80,15 +81,29 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
                     reward_values={g: spec.reward.values.get(g, 0.0) for g in spec.reward.gates},
                     partial_credit=spec.reward.partial_credit),
         training=_training(spec),
-        loop=LoopSchedule(**spec.loop.model_dump(), stages=STAGES),
+        loop=LoopSchedule(**spec.loop.model_dump(), stages=loop_stages(spec.loop.iterations, spec.train.trainer)),
         evaluation=Evaluation(**spec.evaluate.model_dump()),
     )
     return Compiled(plan=plan, catalog=catalog)
 
 
-def run_dir(spec: Any) -> Path:
-    """Where a recipe's run lives: ``run_dir`` if set, else ``runs/<name>`` in the working directory."""
-    return spec.run_dir or Path.cwd() / "runs" / spec.name
+def loop_stages(iterations: int, trainer: str) -> list[tuple[int, str]]:
+    """The (iteration, stage) pairs the loop runs, in order: iteration 0 also builds the policy, scores it
+    untrained (``baseline``) and, with the local trainer, after its first SFT (``eval_sft``); every
+    iteration but the last ends with gap targeting."""
+    first, second = TRAINING_STAGES[trainer]
+    stages = []
+    for k in range(iterations):
+        stages.append((k, "synthesize"))
+        if k == 0:
+            stages += [(0, "policy"), (0, "baseline")]
+        stages.append((k, first))
+        if k == 0 and trainer == "local":
+            stages.append((0, "eval_sft"))
+        stages += [(k, second), (k, "evaluate")]
+        if k + 1 < iterations:
+            stages.append((k, "target"))
+    return stages
 
 
 def _settings(loaded: LoadedRecipe) -> Any:
@@ -180,7 +195,7 @@ def _pin_problems(loaded: LoadedRecipe, catalog: Catalog, pattern: str, values: 
 
 
 def _role(spec: Any, role: str, catalog: Catalog) -> RoleProgram:
-    from inftool.mcp.origin import executed_tools
+    from .executed import executed_tools
 
     role_spec = getattr(spec.roles, role)
     executed = list(executed_tools(catalog, spec.roles.server.execute)) if role == "server" else []

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from inftool.core.scenarios import ScenarioCell
+
 PLAN_SCHEMA_VERSION = 1
 
 
@@ -37,14 +39,6 @@ class RefineResult(_PlanModel):
     tools_before: int
     tools_after: int
     groups: list[RefineGroup]
-
-
-class ScenarioCell(_PlanModel):
-    """One (complexity, tool) pair that synthesis samples from, with its base sampling weight."""
-
-    complexity: str
-    tool: str
-    weight: float
 
 
 class Scenarios(_PlanModel):
@@ -88,7 +82,8 @@ class LoopSchedule(_PlanModel):
     episodes_per_iteration: int
     targeting: str
     floor: float
-    stages: list[str]
+    stages: list[tuple[int, str]]
+    """The (iteration, stage) pairs ``inftool run`` runs, in order (``compile.loop_stages``)."""
 
 
 class Evaluation(_PlanModel):

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from inftool.core.scenarios import Target
+
 PRIOR = 2.0
 PARTIAL = 0.5
 """What a failure with the right function but wrong arguments counts, against 1 for a wrong or missing call."""
@@ -32,18 +34,6 @@ ARGUMENT_ERRORS = frozenset({"wrong_value", "wrong_type", "missing_parameter", "
 BFCL_COMPLEXITY = {"multiple": "multiple", "parallel": "parallel", "parallel_multiple": "parallel_multiple",
                    "irrelevance": "irrelevance", "live_irrelevance": "irrelevance", "live_multiple": "multiple",
                    "live_parallel": "parallel", "live_parallel_multiple": "parallel_multiple"}
-
-
-@dataclass(frozen=True)
-class Target:
-    """One scenario cell's weight for the next iteration, and why."""
-
-    complexity: str
-    tool: str
-    weight: float
-    base_weight: float
-    need: float
-    drivers: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The run report: one self-contained ``report.html`` with PNG figures under ``report/``.
 
-``build_report(store, run_id, out_dir)`` reads the run's store (aggregates in SQL, see ``queries``),
+``build_report(store, run_id, out_dir)`` reads the run's store (aggregates in SQL, all asked of the store's reader),
 draws the figures (``plots``, matplotlib Agg) and writes ``out_dir/report.html`` and
 ``out_dir/report/*.png``. Sections: the run and its stages; accuracy per category per checkpoint
 (BFCL split by seen/unseen/mixed, held-out synthetic episodes apart); GRPO reward and SFT/GRPO loss
@@ -18,7 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from inftool.report import plots, queries
+from inftool.report import plots
+from inftool.report.accuracy import accuracy, complexity_order
 
 __all__ = ["FIGURES", "HEATMAP_TOOLS", "build_report"]
 
@@ -133,13 +134,21 @@ def _figure(made: list[str], name: str, drawn: Path | None, alt: str, caption: s
     return f'<img src="report/{html.escape(name)}" alt="{html.escape(alt)}">{text}'
 
 
+def _dicts(rows: list[Any]) -> list[dict[str, Any]]:
+    return [row._asdict() for row in rows]
+
+
+def _dict(row: Any) -> dict[str, Any] | None:
+    return None if row is None else row._asdict()
+
+
 # --- sections ----------------------------------------------------------------------------------------
 
 def _header(store: Any, run_id: str) -> tuple[str, str]:
-    info = queries.run_info(store, run_id) or {"run_id": run_id}
-    stages = queries.stages(store, run_id)
-    iterations = queries.iterations(store, run_id)
-    summary = queries.episode_summary(store, run_id)
+    info = _dict(store.run_info(run_id)) or {"run_id": run_id}
+    stages = _dicts(store.stages(run_id))
+    iterations = _dicts(store.iterations(run_id))
+    summary = _dicts(store.episode_summary(run_id))
     name = info.get("name") or run_id
     total = sum(s["seconds"] or 0.0 for s in stages)
     starts = [s["started_at"] for s in stages if s["started_at"] is not None]
@@ -182,7 +191,7 @@ def _cell(correct: int, items: int) -> _Raw:
 
 def _accuracy(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
     out = ['<h2 id="accuracy">Accuracy per checkpoint</h2>']
-    acc = queries.accuracy(store, run_id)
+    acc = accuracy(store, run_id)
     if not acc.columns:
         out.append(_note("No evaluation results yet."))
         return "\n".join(out)
@@ -245,7 +254,7 @@ def _right_tool(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
 
 def _training(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
     out = ['<h2 id="training">Training curves</h2>']
-    log = queries.train_log(store, run_id)
+    log = _dicts(store.train_log(run_id))
     if not log:
         out.append(_note("No training logged yet."))
         return "\n".join(out)
@@ -256,7 +265,7 @@ def _training(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
         out.append(_note("No GRPO reward logged yet."))
     out.append(_figure(made, "loss.png", plots.loss_curves(out_dir / "report" / "loss.png", log),
                        "training loss", "Training loss per logged step, continuing across iterations."))
-    summary = queries.train_summary(store, run_id)
+    summary = _dicts(store.train_summary(run_id))
     out.append(_table(["iteration", "phase", "logged steps", "steps", "first loss", "last loss", "mean reward",
                        "last reward", "mean KL"],
                       [[s["iteration"], s["phase"], s["logged"], f"{s['first_step']}–{s['last_step']}",
@@ -279,7 +288,7 @@ def heatmap_tools(totals: dict[str, int], limit: int) -> tuple[list[str | None],
 
 def _coverage(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
     out = ['<h2 id="coverage">Coverage</h2>']
-    cells = queries.coverage_cells(store, run_id)
+    cells = _dicts(store.coverage_cells(run_id))
     if not cells:
         out.append(_note("No scenario cells or episodes yet."))
         return "\n".join(out)
@@ -294,7 +303,7 @@ def _coverage(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
         stats[1] += c["accepted"] == 0
         stats[2] += c["accepted"]
         stats[3] += c["total"]
-    complexities = queries.complexity_order(set(by_complexity))
+    complexities = complexity_order(set(by_complexity))
     shown, how = heatmap_tools(totals, HEATMAP_TOOLS)
     drawn = plots.coverage_heatmap(out_dir / "report" / "coverage.png", shown, complexities, values,
                                    f"Accepted episodes: {how.split(' (')[0]}")
@@ -314,12 +323,12 @@ def _coverage(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
 
 def _gates(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
     out = ['<h2 id="gates">Gate pass rates</h2>']
-    rates = queries.gate_pass_rates(store, run_id)
+    rates = _dicts(store.gate_pass_rates(run_id))
     if not rates:
         out.append(_note("No gate verdicts yet."))
         return "\n".join(out)
     gates = list(dict.fromkeys(r["gate"] for r in rates))
-    complexities = queries.complexity_order({r["complexity"] for r in rates})
+    complexities = complexity_order({r["complexity"] for r in rates})
     cells = {(r["gate"], r["complexity"]): (r["passed"], r["evaluated"]) for r in rates}
     totals = [(g, sum(cells.get((g, c), (0, 0))[0] for c in complexities),
                sum(cells.get((g, c), (0, 0))[1] for c in complexities)) for g in gates]
@@ -341,7 +350,7 @@ def _gates(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
 
 def _gaps(store: Any, run_id: str) -> str:
     out = ['<h2 id="gaps">Gaps and targeting</h2>']
-    found = queries.gaps(store, run_id, GAPS)
+    found = _dicts(store.gaps(run_id, GAPS))
     if found:
         out.append(f"<h3>Top {len(found)} gaps (iteration {found[0]['iteration']})</h3>")
         out.append(_table(
@@ -356,7 +365,7 @@ def _gaps(store: Any, run_id: str) -> str:
                    'weights.</p>')
     else:
         out.append(_note("No gaps yet (no scenario cells stored)."))
-    summary, top = queries.targeting(store, run_id, TARGETED_CELLS)
+    summary, top = map(_dicts, store.targeting(run_id, TARGETED_CELLS))
     if not summary:
         out.append(_note("No gap-targeted iteration yet."))
         return "\n".join(out)

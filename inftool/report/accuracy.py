@@ -1,13 +1,14 @@
-"""What the run report reads from the store: small aggregates computed in SQL (never a Python loop over
-episodes), returned as plain Python values. Every result is sorted, so the same store gives the same
-report."""
+"""Accuracy per checkpoint, series and category, arranged for the report from the store's evaluation
+counts; and the orders the report lists complexities and categories in."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
+
+from inftool.spec.catalogs import BfclCategory
+from inftool.spec.scenarios import COMPLEXITIES
 
 CHECKPOINT_POLICIES = ("untrained", "sft", "grpo")
 """The loop's evaluation labels, in the order they happen within an iteration."""
@@ -15,74 +16,16 @@ CHECKPOINT_POLICIES = ("untrained", "sft", "grpo")
 BFCL_SPLITS = ("seen", "unseen", "mixed")
 
 
-def _dicts(store: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    columns, rows = store.query(sql, params)
-    return [dict(zip(columns, row, strict=True)) for row in rows]
-
-
-def _loads(value: Any) -> Any:
-    if value is None or not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
 def complexity_order(names: set[str] | list[str]) -> list[str]:
     """Complexities in the recipe language's order (single, parallel, ...), unknown ones after, sorted."""
-    try:
-        from inftool.spec.scenarios import COMPLEXITIES
-    except ImportError:  # pragma: no cover - the spec package is part of inftool
-        COMPLEXITIES = ()
     known = [c for c in COMPLEXITIES if c in names]
     return known + sorted(set(names) - set(known))
 
 
 def category_order(names: set[str] | list[str]) -> list[str]:
     """Evaluation categories: BFCL's in its own order, then scenario complexities, then others sorted."""
-    try:
-        from typing import get_args
-
-        from inftool.spec.catalogs import BfclCategory
-        from inftool.spec.scenarios import COMPLEXITIES
-        known = [*get_args(BfclCategory), *COMPLEXITIES]
-    except ImportError:  # pragma: no cover - the spec package is part of inftool
-        known = []
-    order = {name: i for i, name in enumerate(dict.fromkeys(known))}
+    order = {name: i for i, name in enumerate(dict.fromkeys([*get_args(BfclCategory), *COMPLEXITIES]))}
     return sorted(set(names), key=lambda n: (order.get(n, len(order)), n))
-
-
-# --- header ----------------------------------------------------------------------------------------
-
-def run_info(store: Any, run_id: str) -> dict[str, Any] | None:
-    found = _dicts(store, "SELECT run_id, seq, name, recipe, content_hash, seed, created_at FROM runs "
-                          "WHERE run_id = ?", [run_id])
-    return found[0] if found else None
-
-
-def iterations(store: Any, run_id: str) -> list[dict[str, Any]]:
-    return _dicts(store, "SELECT iteration, status, started_at, finished_at FROM iterations WHERE run_id = ? "
-                         "ORDER BY iteration", [run_id])
-
-
-def stages(store: Any, run_id: str) -> list[dict[str, Any]]:
-    """Stage rows in the order they started (unstarted ones last), counts parsed."""
-    found = _dicts(store, "SELECT iteration, stage, status, started_at, finished_at, seconds, counts, output "
-                          "FROM stages WHERE run_id = ? ORDER BY started_at NULLS LAST, iteration, stage", [run_id])
-    for row in found:
-        row["counts"] = _loads(row["counts"])
-    return found
-
-
-def episode_summary(store: Any, run_id: str) -> list[dict[str, Any]]:
-    """Per iteration: episodes, accepted, accepted held-out, role-play errors."""
-    return _dicts(store, """
-        SELECT iteration, count(*) AS episodes,
-               count(*) FILTER (WHERE accepted) AS accepted,
-               count(*) FILTER (WHERE accepted AND split = 'heldout') AS heldout,
-               count(*) FILTER (WHERE error IS NOT NULL) AS errors
-        FROM episodes WHERE run_id = ? GROUP BY iteration ORDER BY iteration""", [run_id])
 
 
 # --- accuracy --------------------------------------------------------------------------------------
@@ -155,10 +98,7 @@ BFCL_IRRELEVANCE = "BFCL irrelevance"
 
 
 def accuracy(store: Any, run_id: str) -> Accuracy:
-    rows = _dicts(store, """
-        SELECT iteration, policy, suite, seen, category, count(*) AS items, count(*) FILTER (WHERE valid) AS correct
-        FROM eval_results WHERE run_id = ?
-        GROUP BY ALL ORDER BY ALL""", [run_id])
+    rows = [r._asdict() for r in store.eval_counts(run_id)]
     result = Accuracy()
     if not rows:
         return result
@@ -196,10 +136,7 @@ def accuracy(store: Any, run_id: str) -> Accuracy:
         by_series[series].add(category)
     result.categories = {s: category_order(by_series[s]) for s in result.series}
 
-    errors = _dicts(store, """
-        SELECT iteration, policy, coalesce(error_kind, '(unspecified)') AS kind, count(*) AS n
-        FROM eval_results WHERE run_id = ? AND NOT valid GROUP BY ALL ORDER BY ALL""", [run_id])
-    result.errors = {(e["kind"], Checkpoint(e["iteration"], e["policy"])): e["n"] for e in errors}
+    result.errors = {(e.kind, Checkpoint(e.iteration, e.policy)): e.n for e in store.eval_errors(run_id)}
     totals: dict[str, int] = defaultdict(int)
     for (kind, _), n in result.errors.items():
         totals[kind] += n
@@ -214,71 +151,3 @@ def _series_key(suite: str, seen: str | None) -> tuple:
     if suite == "heldout":
         return ("1heldout", 0, seen or "")
     return ("2" + suite, 0, seen or "")
-
-
-# --- training --------------------------------------------------------------------------------------
-
-def train_log(store: Any, run_id: str) -> list[dict[str, Any]]:
-    return _dicts(store, "SELECT iteration, phase, step, loss, reward, reward_std, kl FROM train_log WHERE run_id = ? "
-                         "ORDER BY iteration, phase, step", [run_id])
-
-
-def train_summary(store: Any, run_id: str) -> list[dict[str, Any]]:
-    """Per (iteration, phase): logged steps, first and last loss, mean and last reward, mean KL."""
-    return _dicts(store, """
-        SELECT iteration, phase, count(*) AS logged, min(step) AS first_step, max(step) AS last_step,
-               arg_min(loss, step) FILTER (WHERE loss IS NOT NULL) AS first_loss,
-               arg_max(loss, step) FILTER (WHERE loss IS NOT NULL) AS last_loss,
-               avg(reward) AS mean_reward,
-               arg_max(reward, step) FILTER (WHERE reward IS NOT NULL) AS last_reward,
-               avg(kl) AS mean_kl
-        FROM train_log WHERE run_id = ?
-        GROUP BY iteration, phase
-        ORDER BY iteration, CASE phase WHEN 'sft' THEN 0 WHEN 'grpo' THEN 1 ELSE 2 END, phase""", [run_id])
-
-
-# --- coverage, gates, gaps, targeting ----------------------------------------------------------------
-
-def coverage_cells(store: Any, run_id: str) -> list[dict[str, Any]]:
-    return _dicts(store, "SELECT tool, complexity, accepted, rejected, total FROM coverage_cells_of(?) "
-                         "ORDER BY tool, complexity", [run_id])
-
-
-def gate_pass_rates(store: Any, run_id: str) -> list[dict[str, Any]]:
-    """Rows (gate, complexity, evaluated, passed, pass_rate) in the order the gates ran."""
-    return _dicts(store, "SELECT gate, complexity, evaluated, passed, pass_rate FROM gate_pass_rates_of(?)", [run_id])
-
-
-def gaps(store: Any, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    return _dicts(store, f"SELECT * FROM gaps_of(?) ORDER BY rank LIMIT {int(limit)}", [run_id])
-
-
-def targeting(store: Any, run_id: str, limit: int = 15) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(per targeted iteration: cells, boosted, lowered, need; the top ``limit`` cells of each by
-    ``ratio``, drivers parsed).
-
-    ``ratio`` compares shares, not raw weights: (weight / the iteration's total weight) / (base_weight /
-    its total base weight), so it reads the same whether or not the loop normalised the weights; > 1
-    means the cell gets a larger share of the iteration's episodes than the plan gave it. Boosted and
-    lowered count cells whose share moved by more than 0.1%."""
-    cells = """
-        SELECT *, CASE WHEN base_weight > 0 AND total_weight > 0
-                       THEN (weight / total_weight) / (base_weight / total_base) END AS ratio
-        FROM (SELECT *, sum(weight) OVER w AS total_weight, sum(base_weight) OVER w AS total_base
-              FROM scenarios WHERE run_id = ? AND base_weight IS NOT NULL
-              WINDOW w AS (PARTITION BY iteration))"""
-    summary = _dicts(store, f"""
-        SELECT iteration, count(*) AS cells,
-               count(*) FILTER (WHERE ratio > 1.001) AS boosted,
-               count(*) FILTER (WHERE ratio < 0.999) AS lowered,
-               avg(need) AS mean_need, max(need) AS max_need
-        FROM ({cells}) GROUP BY iteration ORDER BY iteration""", [run_id])
-    top = _dicts(store, f"""
-        SELECT iteration, complexity, tool, weight, base_weight, ratio, need, drivers FROM (
-            SELECT *, row_number() OVER (PARTITION BY iteration ORDER BY round(ratio, 9) DESC NULLS LAST,
-                                         need DESC NULLS LAST, complexity, tool) AS r
-            FROM ({cells}))
-        WHERE r <= {int(limit)} ORDER BY iteration, r""", [run_id])
-    for row in top:
-        row["drivers"] = _loads(row["drivers"])
-    return summary, top

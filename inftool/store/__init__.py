@@ -7,6 +7,6 @@ Tables ``runs``, ``iterations``, ``tools``, ``scenarios``, ``episodes``, ``verdi
 "SELECT * FROM gaps LIMIT 10"``.
 """
 
-from inftool.store.db import FILENAME, SCHEMA_VERSION, Store
+from inftool.store.db import SCHEMA_VERSION, Store
 
-__all__ = ["FILENAME", "SCHEMA_VERSION", "Store"]
+__all__ = ["SCHEMA_VERSION", "Store"]

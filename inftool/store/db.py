@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from inftool.errors import StageError, UsageError
+from inftool.rundir import RunDir
 from inftool.store import rows
 from inftool.store.read import StoreReader
 
 if TYPE_CHECKING:
     from inftool.catalog.tool import Catalog, Tool
-    from inftool.compile.plan import Plan, ScenarioCell
+    from inftool.compile.plan import Plan
     from inftool.core.episode import Episode
-    from inftool.loop.targeting import Target
+    from inftool.core.scenarios import ScenarioCell, Target
 
 SCHEMA_VERSION = 2
-FILENAME = "store.duckdb"
 _HERE = Path(__file__).parent
 _names = count()
 _INSERT_EPISODES = (
@@ -49,7 +49,7 @@ class Store(StoreReader):
     @classmethod
     def open(cls, run_dir: Path | str, *, read_only: bool = False) -> Store:
         """Open (and create, unless ``read_only``) ``run_dir/store.duckdb``, with its tables and views."""
-        path = Path(run_dir) / FILENAME
+        path = RunDir(Path(run_dir)).store
         if read_only and not path.exists():
             raise UsageError(f"{path}: no store yet (nothing has been synthesised for this run)")
         if not read_only:
@@ -141,7 +141,7 @@ class Store(StoreReader):
 
     def write_scenarios(self, run_id: str, iteration: int, cells: Iterable[ScenarioCell | Target]) -> None:
         """Replace the scenario cells (with their weights) of one iteration; gap-targeted cells
-        (``inftool.loop.targeting.Target``) also carry their base weight, need and drivers."""
+        (``inftool.core.scenarios.Target``) also carry their base weight, need and drivers."""
         with self._transaction("write the scenarios"), self._registered(s=rows.scenario_columns(cells)) as n:
             self._all("DELETE FROM scenarios WHERE run_id = ? AND iteration = ?", [run_id, iteration])
             self._all(f"INSERT INTO scenarios SELECT ?, ?, complexity, tool, weight, base_weight, need, drivers::JSON "

@@ -1,4 +1,5 @@
-"""Reading the run store: every query inftool asks of it, and ``query`` for ``inftool sql``."""
+"""Reading the run store: every query inftool asks of it (the report's aggregates are in ``summaries``),
+and ``query`` for ``inftool sql``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import duckdb
 
 from inftool.errors import UsageError
 from inftool.store import rows
+from inftool.store.summaries import RunSummaries
 
 _JSON_COLUMNS = ("messages", "tools", "goal")
 _MESSAGES = ('[{"role": "VARCHAR", "content": "VARCHAR", "tool_call_id": "VARCHAR", "name": "VARCHAR", '
@@ -29,7 +31,7 @@ def _row_type(columns: tuple[str, ...]) -> type:
     return namedtuple("Row", columns, rename=True)
 
 
-class StoreReader:
+class StoreReader(RunSummaries):
     """The reading half of :class:`~inftool.store.Store`. Methods returning rows give named tuples
     (``row.tool`` or unpacked in column order); ``run_id=None`` means the current (newest) run."""
 
@@ -62,7 +64,7 @@ class StoreReader:
         """Rows (iteration, stage, status, started_at, finished_at, seconds, counts, output), counts parsed,
         in the order the stages started."""
         found = self._rows("SELECT iteration, stage, status, started_at, finished_at, seconds, counts, output "
-                           "FROM stages WHERE run_id = ? ORDER BY started_at, iteration", [run_id])
+                           "FROM stages WHERE run_id = ? ORDER BY started_at NULLS LAST, iteration, stage", [run_id])
         return [r._replace(counts=None if r.counts is None else rows.loads(r.counts)) for r in found]
 
     def scenario_weights(self, run_id: str, iteration: int) -> dict[tuple[str, str], float]:
@@ -152,7 +154,7 @@ class StoreReader:
 
     def coverage_cells(self, run_id: str | None = None) -> list[Any]:
         """Rows (tool, complexity, accepted, rejected, total) of the run (default: the current one)."""
-        return self._rows("SELECT * FROM coverage_cells_of(?)", [self._run(run_id)])
+        return self._rows("SELECT * FROM coverage_cells_of(?) ORDER BY tool, complexity", [self._run(run_id)])
 
     def gaps(self, run_id: str | None = None, limit: int | None = 20) -> list[Any]:
         """The latest iteration's scenario cells ranked worst first: rows (rank, iteration, complexity, tool,
@@ -161,7 +163,7 @@ class StoreReader:
         score = max(0, 1 - accepted / expected) + rejected / (accepted + rejected), missing rates as 0,
         so 0 (fully covered, nothing rejected) .. 2 (nothing accepted, everything rejected); cells
         without episodes score 1. ``limit=None`` returns every cell."""
-        sql = "SELECT * FROM gaps_of(?)" + ("" if limit is None else f" LIMIT {int(limit)}")
+        sql = "SELECT * FROM gaps_of(?) ORDER BY rank" + ("" if limit is None else f" LIMIT {int(limit)}")
         return self._rows(sql, [self._run(run_id)])
 
     def gate_pass_rates(self, run_id: str | None = None) -> list[Any]:

@@ -26,8 +26,8 @@ except ImportError:  # pragma: no cover - orjson comes with dspy
 
 if TYPE_CHECKING:  # the store needs none of these at run time (importing inftool.synth is not free)
     from inftool.catalog.tool import Tool
-    from inftool.compile.plan import ScenarioCell
     from inftool.core.episode import Episode
+    from inftool.core.scenarios import ScenarioCell
 
 JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object")
 

@@ -54,7 +54,10 @@ def test_plan_describes_every_part_of_the_run(recipe, tmp_path, monkeypatch):
     assert plan.gates.reward_values == {"format": 0.2, "function_names": 0.3, "arguments": 0.5}
     assert plan.training.trainer == "openrlhf" and plan.training.options["actor_gpus_per_node"] == 4
     assert plan.training.policy["name"] == "policy" and plan.training.policy["model"] == "tiny-scratch"
-    assert plan.loop.stages == ["synthesize", "verify", "train", "evaluate", "target"]
+    assert plan.loop.stages[:5] == [(0, "synthesize"), (0, "policy"), (0, "baseline"), (0, "emit"), (0, "launch")]
+    assert plan.loop.stages[5:] == [(0, "evaluate"), (0, "target"), (1, "synthesize"), (1, "emit"), (1, "launch"),
+                                    (1, "evaluate"), (1, "target"), (2, "synthesize"), (2, "emit"), (2, "launch"),
+                                    (2, "evaluate")]
     assert plan.run_dir == str(tmp_path / "runs" / "demo")
     assert "api_key" not in plan.model_dump_json()  # only the name of the variable holding it
     assert len(plan.content_hash) == 64
