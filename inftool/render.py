@@ -49,7 +49,9 @@ def plan(console: Console, plan: Plan) -> None:
     console.print(f"[bold]Training:[/] {t.trainer}, policy {t.policy['name']} ({t.policy.get('model', '')}); "
                   f"SFT {t.sft['epochs']:g} epochs, GRPO {t.grpo['steps']} steps x group {t.grpo['group_size']}, KL {t.grpo['kl']:g}")
     console.print(f"[bold]Loop:[/] {loop.iterations} iterations x {loop.episodes_per_iteration} episodes, "
-                  f"targeting {loop.targeting} (floor {loop.floor:g}); stages {' -> '.join(loop.stages)}")
+                  f"targeting {loop.targeting} (floor {loop.floor:g}); stages:")
+    for k in sorted({k for k, _ in loop.stages}):
+        console.print(f"  iteration {k}: " + " -> ".join(stage for i, stage in loop.stages if i == k), highlight=False)
     e = plan.evaluation
     console.print(f"[bold]Evaluation:[/] BFCL {', '.join(e.bfcl) or 'none'}; held-out synthetic share {e.heldout:g}")
     console.print(f"[bold]Content hash:[/] {plan.content_hash}")

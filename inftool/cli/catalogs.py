@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from inftool.cli import _bfcl_categories, _stderr, _stdout, _verbose, main
+from inftool.cli.base import _bfcl_categories, _stderr, _stdout, _verbose, main
 
 
 @main.group()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from inftool.cli import _bfcl_categories, _load, _stderr, _stdout, main, recipe_argument
+from inftool.cli.base import _bfcl_categories, _load, _stderr, _stdout, main, recipe_argument
 
 
 @main.command("eval")
@@ -17,57 +18,40 @@ from inftool.cli import _bfcl_categories, _load, _stderr, _stdout, main, recipe_
 @click.option("--categories", help="Comma-separated BFCL categories (default: the recipe's evaluate.bfcl).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many questions per BFCL category.")
 @click.option("--iteration", type=click.IntRange(min=0), default=0, show_default=True, help="Iteration to record.")
-@click.option("--heldout/--no-heldout", default=True, show_default=True, help="Also score held-out synthetic episodes.")
+@click.option("--heldout/--no-heldout", default=True, show_default=True, help="Also score the held-out synthetic episodes (iteration 0's, at most evaluate.heldout_limit).")
 def evaluate_(recipe: Path, overrides: tuple[str, ...], policy: str, categories: str | None, limit: int | None,
               iteration: int, heldout: bool) -> None:
-    """Score a policy with the BFCL-compatible checker; results go to the run's store (eval_results)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    """Score a policy with the BFCL-compatible checker; results go to the run's store (eval_results).
 
+    The items and the decoding are the loop's (the evaluation stage), so a checkpoint the loop evaluated
+    gets the verdicts the loop stored."""
     from inftool import render
     from inftool.compile import compile_recipe
     from inftool.evaluate import runner
+    from inftool.evaluate.stage import evaluate_into, items_for, policy_for
+    from inftool.progress import Progress
     from inftool.store import Store
 
     loaded = _load(recipe, overrides)
-    spec = loaded.spec
-    answer, concurrency = _policy(spec, policy)
-    chosen = _bfcl_categories(categories) if categories else list(spec.evaluate.bfcl)
+    answer, concurrency = policy_for(loaded.spec, policy)
     compiled = compile_recipe(loaded)
-    items, aside = runner.scorable(runner.bfcl_items(chosen, limit or spec.evaluate.bfcl_limit,
-                                                     runner.tool_names(compiled.catalog)))
+    chosen = _bfcl_categories(categories) if categories else None
     with Store.open(compiled.plan.run_dir) as store:
         run_id = store.ensure_run(compiled.plan)
-        if heldout:
-            items += runner.episode_items(store.episodes(run_id, accepted=True, split="heldout"))
-        with Progress(TextColumn(f"evaluating {policy}"), BarColumn(), MofNCompleteColumn(),
-                      console=_stderr(), transient=True) as bar:
-            task = bar.add_task("eval", total=len(items))
-            results = runner.evaluate(items, answer, concurrency, progress=lambda n: bar.advance(task, n))
-        store.write_eval(run_id, iteration, policy, results)
+        items, aside = items_for(loaded.spec, compiled.catalog, store, run_id, categories=chosen, limit=limit,
+                                 heldout=heldout)
+        results = evaluate_into(store, run_id, iteration, policy, answer, items, concurrency=concurrency,
+                                progress=Progress(bar=_bar))
     render.evaluation(_stdout(), runner.accuracy(results), policy)
     if aside:
         click.echo(f"set aside {len(aside)} BFCL questions whose own ground truth the checker rejects: "
                    + ", ".join(i.item_id for i in aside[:10]) + (" ..." if len(aside) > 10 else ""))
 
 
-def _policy(spec, policy: str):
-    from inftool.errors import UsageError, did_you_mean
-    from inftool.evaluate import runner
+@contextmanager
+def _bar(label: str, total: int):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    if policy == "oracle":
-        return runner.oracle, 1
-    if policy == "no-call":
-        return runner.no_call, 1
-    model = spec.models.get(policy)
-    if model is not None and model.backend == "openai":
-        return runner.endpoint_policy(model), model.concurrency
-    checkpoint = model.checkpoint_path if model is not None and model.backend == "local" else Path(policy)
-    if checkpoint is not None and Path(checkpoint).is_dir():
-        from inftool.evaluate.local import LocalPolicy
-
-        return LocalPolicy(Path(checkpoint)), 1
-    candidates = ["oracle", "no-call", *(n for n, m in spec.models.items() if m.backend in ("openai", "local"))]
-    hint = did_you_mean(policy, candidates)
-    raise UsageError(f"--policy {policy!r}: expected one of: {', '.join(candidates)}, or a checkpoint directory"
-                     + (f" (did you mean {hint!r}?)" if hint else "")
-                     + (f"; model {policy!r} has no checkpoint_path yet" if model is not None else ""))
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), console=_stderr(), transient=True) as bar:
+        task = bar.add_task("eval", total=total)
+        yield lambda n=1: bar.advance(task, n)

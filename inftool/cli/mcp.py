@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from inftool.cli import SET_HELP, _bfcl_categories, _load, _stderr, _verbose, main
+from inftool.cli.base import SET_HELP, _bfcl_categories, _load, _stderr, _verbose, main
 
 if TYPE_CHECKING:
     from inftool.catalog import Tool
@@ -31,8 +31,8 @@ def serve_mcp(target: str, source: str | None, http: bool, port: int, page_size:
     tools/list, BFCL function docs; procedural results), or bfcl:CATEGORY[,CATEGORY...]."""
     from contextlib import ExitStack
 
+    from inftool import serve_mcp as mcp_server
     from inftool.errors import UsageError
-    from inftool.mcp import server as mcp_server
 
     with ExitStack() as resources:
         if target.startswith("bfcl:") or not _is_recipe(target):

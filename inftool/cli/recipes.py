@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from inftool.cli import _load, _report, _stderr, _verbose, main, recipe_argument
+from inftool.cli.base import _load, _report, _stderr, _verbose, main, recipe_argument
 
 
 @main.command()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from inftool.cli import main, recipe_argument
+from inftool.cli.base import main, recipe_argument
 
 
 @main.command("report")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from inftool.cli import _load, _report, _stderr, _stdout, main, recipe_argument
+from inftool.cli.base import _load, _report, _stderr, _stdout, main, recipe_argument
 
 
 @main.command()
@@ -21,58 +21,29 @@ def run(recipe: Path, overrides: tuple[str, ...], resume: bool, fresh: bool, lau
     Every stage is recorded in the run's store; after Ctrl-C or a crash, --resume continues from the
     last finished stage. Ends with a summary, report.html, and where the store and datasets are."""
     from inftool import render
-    from inftool.compile import compile_recipe, write_plan
+    from inftool.compile import compile_recipe
     from inftool.errors import UsageError
-    from inftool.export import export
-    from inftool.loop import Loop
-    from inftool.store import FILENAME, Store
+    from inftool.loop import run_recipe
+    from inftool.store import Store
 
     if resume and fresh:
         raise UsageError("--resume and --fresh contradict each other (hint: pick one)")
     loaded = _load(recipe, overrides)
     compiled = compile_recipe(loaded)
-    run_dir = Path(compiled.plan.run_dir)
-    if fresh:
-        _clear(run_dir)
     _report(compiled.plan)
-    write_plan(compiled)
-    with Store.open(run_dir) as store:
-        run_id = store.ensure_run(compiled.plan)
-        recorded = store.stages(run_id)
-        if recorded and not resume:
-            pending = [s for s in recorded if s.status != "done"]
-            if pending or len(recorded) < len(Loop(loaded, compiled, store, launch=launch).stages()):
-                raise UsageError(f"{run_dir / FILENAME} already holds part of this run ({len(recorded)} stages "
-                                 f"recorded); continue it with `inftool run {recipe} --resume`, or start over "
-                                 "with --fresh")
-            click.echo("this run is already complete (start over with --fresh)")
-        else:
-            loop = Loop(loaded, compiled, store, progress=_loop_progress(), launch=launch)
-            try:
-                result = loop.run()
-            except KeyboardInterrupt:
-                raise UsageError(f"interrupted; the store is consistent: continue with `inftool run {recipe} "
-                                 "--resume`") from None
-            if result.stopped_because:
-                click.echo(result.stopped_because)
-        render.loop_summary(_stdout(), store, run_id)
-        report = _build_report(store, run_id, run_dir)
-        datasets = export(store, run_id, "openai", run_dir / "datasets")
-    _where(str(run_dir), report=report, recipe=recipe, datasets=datasets)
-
-
-def _clear(run_dir: Path) -> None:
-    import shutil
-
-    from inftool.store import FILENAME
-
-    for name in (FILENAME, FILENAME + ".wal", "checkpoints", "openrlhf", "export", "datasets", "report",
-                 "report.html"):
-        path = run_dir / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+    try:
+        result = run_recipe(loaded, compiled=compiled, resume=resume, fresh=fresh, launch=launch,
+                            progress=_loop_progress())
+    except KeyboardInterrupt:
+        raise UsageError(f"interrupted; the store is consistent: continue with `inftool run {recipe} "
+                         "--resume`") from None
+    if result.already_complete:
+        click.echo("this run is already complete (start over with --fresh)")
+    if result.stopped_because:
+        click.echo(result.stopped_because)
+    with Store.open(result.run_dir, read_only=True) as store:
+        render.loop_summary(_stdout(), store, result.run_id)
+    _where(str(result.run_dir), report=result.report, recipe=recipe, datasets=result.datasets)
 
 
 def _loop_progress():
@@ -91,12 +62,6 @@ def _loop_progress():
         _stderr().print(f"[green]done[/] {label}", highlight=False)
 
     return LoopProgress(bar=bar, say=lambda text: _stderr().print(text, highlight=False, markup=False))
-
-
-def _build_report(store, run_id: str, run_dir: Path) -> Path:
-    from inftool.report import build_report
-
-    return build_report(store, run_id, run_dir)
 
 
 @main.command()
@@ -132,27 +97,27 @@ def _synthesize(loaded, compiled, *, iteration: int, episodes: int | None):
 
 def _where(run_dir: str, *, report: Path | None = None, recipe: Path | None = None,
            datasets: dict[str, tuple[Path, int]] | None = None) -> None:
-    from inftool.store import FILENAME
+    from inftool.rundir import RunDir
 
     shown = recipe or "RECIPE"
     if report is not None:
         click.echo(f"report: {report}  (rebuild: inftool report {shown})")
-    click.echo(f"store: {Path(run_dir) / FILENAME}  (inftool gaps {shown}; inftool sql {shown} \"SELECT ...\")")
+    click.echo(f"store: {RunDir(Path(run_dir)).store}  (inftool gaps {shown}; inftool sql {shown} \"SELECT ...\")")
     for split, (path, count) in (datasets or {}).items():
         click.echo(f"dataset ({split}): {path}  ({count} verified episodes, OpenAI chat format)")
     if datasets:
-        click.echo(f"checkpoints: {Path(run_dir) / 'checkpoints'}")
+        click.echo(f"checkpoints: {RunDir(Path(run_dir)).root / 'checkpoints'}")
 
 
 def _open_store(recipe: Path, overrides: tuple[str, ...]):
-    from inftool.compile import run_dir
     from inftool.errors import UsageError
-    from inftool.store import FILENAME, Store
+    from inftool.rundir import RunDir
+    from inftool.store import Store
 
-    directory = run_dir(_load(recipe, overrides).spec)
-    if not (directory / FILENAME).is_file():
-        raise UsageError(f"no store at {directory / FILENAME} (hint: run `inftool synth {recipe}` first)")
-    return Store.open(directory, read_only=True)
+    directory = RunDir.of(_load(recipe, overrides).spec)
+    if not directory.store.is_file():
+        raise UsageError(f"no store at {directory.store} (hint: run `inftool synth {recipe}` first)")
+    return Store.open(directory.root, read_only=True)
 
 
 @main.command()
@@ -181,11 +146,11 @@ def gaps(recipe: Path, overrides: tuple[str, ...], limit: int) -> None:
     from inftool import render
 
     with _open_store(recipe, overrides) as store:
-        columns, rows = store.query("SELECT rank, complexity, tool, round(expected, 1) AS expected, accepted, rejected, "
-                                    f"round(score, 3) AS score, top_reason FROM gaps LIMIT {int(limit)}")
-        rates = store.query("SELECT * FROM gate_pass_rates")
-    render.rows(_stdout(), columns, rows, title=f"Top {limit} gaps")
-    render.rows(_stdout(), *rates, title="Gate pass rates")
+        found, rates = store.gaps(limit=limit), store.gate_pass_rates()
+    rows = [(g.rank, g.complexity, g.tool, g.expected, g.accepted, g.rejected, g.score, g.top_reason) for g in found]
+    render.rows(_stdout(), ["rank", "complexity", "tool", "expected", "accepted", "rejected", "score", "top_reason"],
+                rows, title=f"Top {limit} gaps")
+    render.rows(_stdout(), ["gate", "complexity", "evaluated", "passed", "pass_rate"], rates, title="Gate pass rates")
 
 
 @main.command("export")
@@ -194,11 +159,11 @@ def gaps(recipe: Path, overrides: tuple[str, ...], limit: int) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Directory (default: <run_dir>/export/<format>).")
 def export_(recipe: Path, overrides: tuple[str, ...], fmt: str, out: Path | None) -> None:
     """Write verified episodes for trainers: train and held-out splits (split fixed by the seed)."""
-    from inftool.compile import run_dir
     from inftool.errors import UsageError
     from inftool.export import export
+    from inftool.rundir import RunDir
 
-    out = out or run_dir(_load(recipe, overrides).spec) / "export" / fmt
+    out = out or RunDir.of(_load(recipe, overrides).spec).export(fmt)
     with _open_store(recipe, overrides) as store:
         run_id = store.current_run()
         if run_id is None:

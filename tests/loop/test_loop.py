@@ -4,6 +4,7 @@ checkpoints per iteration, targeted weights used by the next synthesis, Ctrl-C a
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ pytest.importorskip("trl", reason="the loop trains with the train extra (torch, 
 
 from inftool.cli import main  # noqa: E402
 from inftool.compile import compile_recipe  # noqa: E402
-from inftool.loop import Loop, Progress  # noqa: E402
+from inftool.loop import Loop, Progress, run_recipe  # noqa: E402
 from inftool.spec import load_recipe  # noqa: E402
 from inftool.store import Store  # noqa: E402
 
@@ -80,6 +81,52 @@ def test_run_records_every_stage_with_counts_and_timing(finished):
     assert "report:" in result.output and "store:" in result.output and "dataset (train):" in result.output
     assert (tmp / "run" / "report.html").is_file()
     assert (tmp / "run" / "datasets" / "train.jsonl").is_file()
+
+
+def test_the_plan_lists_exactly_the_stages_the_loop_ran(finished):
+    tmp, result = finished
+    plan = compile_recipe(load_recipe(tmp / "micro.yaml", [f"run_dir={tmp / 'run'}"])).plan
+    with Store.open(tmp / "run", read_only=True) as store:
+        ran = [(s.iteration, s.stage) for s in store.stages(store.current_run())]
+    assert plan.loop.stages == ran
+    assert "iteration 1: synthesize -> sft -> grpo -> evaluate" in " ".join(result.output.split())
+
+
+EVALUATED = [(0, "policy", "untrained"), (0, "sft", "sft"), (0, "grpo", "grpo"), (1, "grpo", "grpo")]
+
+
+@pytest.mark.parametrize(("iteration", "stage", "label"), EVALUATED)
+def test_inftool_eval_of_a_loop_checkpoint_stores_the_verdicts_the_loop_stored(finished, tmp_path, iteration, stage,
+                                                                               label):
+    tmp, _ = finished
+    run = tmp_path / "run"
+    shutil.copytree(tmp / "run", run)  # the checkpoints stay where the loop wrote them (absolute paths)
+    with Store.open(run, read_only=True) as store:
+        products = {(s.iteration, s.stage): s.output for s in store.stages(store.current_run())}
+    checkpoint = products[(iteration, stage)]
+    result = CliRunner().invoke(main, ["eval", str(tmp / "micro.yaml"), "--set", f"run_dir={run}",
+                                       "--policy", checkpoint, "--iteration", str(iteration)])
+    assert result.exit_code == 0, result.output
+    sql = ("SELECT suite, category, item_id, tool, seen, valid, error_kind, message, output FROM eval_results "
+           "WHERE iteration = ? AND policy = ? ORDER BY suite, item_id")
+    with Store.open(run, read_only=True) as store:
+        _, by_loop = store.query(sql, [iteration, label])
+        _, by_eval = store.query(sql, [iteration, checkpoint])
+    assert len(by_loop) == 8 + 8 + 6 and by_eval == by_loop
+
+
+def test_run_recipe_from_python_writes_what_the_command_writes(tmp_path):
+    recipe, run_dir = write_recipe(tmp_path), tmp_path / "run"
+    openrlhf = "train={trainer: openrlhf, grpo: {steps: 3, max_new_tokens: 8}}"
+    result = run_recipe(recipe, [f"run_dir={run_dir}", openrlhf])
+    assert not result.completed and "the OpenRLHF job is written to" in result.stopped_because
+    assert result.report == run_dir / "report.html" and result.report.is_file()
+    assert (run_dir / "plan.json").is_file() and (run_dir / "report" / "accuracy.png").is_file()
+    train, count = result.datasets["train"]
+    assert train == run_dir / "datasets" / "train.jsonl" and count > 0
+    assert len(train.read_text(encoding="utf-8").splitlines()) == count
+    assert [(s.iteration, s.stage) for s in result.stages] == [(0, "synthesize"), (0, "policy"), (0, "baseline"),
+                                                                (0, "emit")]
 
 
 def test_each_checkpoint_is_evaluated_on_bfcl_seen_unseen_and_heldout(finished):

@@ -1,0 +1,89 @@
+"""The evaluation stage: which items a run is scored on, which policy answers them, and the verdicts stored.
+
+`inftool eval` and the loop both come here, so a checkpoint scored by either gets the same items (the
+recipe's BFCL categories, each question marked seen or unseen by the synthesis catalog, and at most
+``evaluate.heldout_limit`` held-out episodes of iteration 0, the same ones at every iteration) and the
+same decoding (greedy, ``evaluate.max_new_tokens``, batches of ``LOCAL_BATCH``), hence the same verdicts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inftool.errors import UsageError, did_you_mean
+from inftool.progress import Progress
+
+from . import runner
+from .runner import Item
+
+LOCAL_BATCH = 32
+"""Prompts a local checkpoint answers at once (left-padded, so the batch is part of the decoding)."""
+
+HELDOUT_ITERATION = 0
+"""The held-out synthetic episodes are iteration 0's: the same items for every checkpoint of a run."""
+
+
+def items_for(spec: Any, catalog: Any, store: Any, run_id: str, *, categories: list[str] | None = None,
+              limit: int | None = None, heldout: bool = True) -> tuple[list[Item], list[Item]]:
+    """The items to score and the BFCL questions set aside (their own ground truth fails the checker).
+
+    ``categories`` and ``limit`` default to the recipe's ``evaluate.bfcl`` and ``evaluate.bfcl_limit``."""
+    evaluation = spec.evaluate
+    chosen = list(evaluation.bfcl) if categories is None else categories
+    bfcl = runner.bfcl_items(chosen, limit or evaluation.bfcl_limit, runner.tool_names(catalog))
+    items, aside = runner.scorable(bfcl)
+    if heldout:
+        episodes = store.episodes(run_id, split="heldout", iteration=HELDOUT_ITERATION)
+        items += runner.episode_items(episodes)[: evaluation.heldout_limit]
+    return items, aside
+
+
+def policy_for(spec: Any, policy: str | Path) -> tuple[Any, int]:
+    """The answering function for ``policy`` and how many items it may answer at once: ``oracle``,
+    ``no-call``, a model of the recipe (``backend: openai``, or ``local`` with ``checkpoint_path``), or a
+    local Hugging Face checkpoint directory, decoded as the recipe's ``evaluate`` says."""
+    name = str(policy)
+    if name == "oracle":
+        return runner.oracle, 1
+    if name == "no-call":
+        return runner.no_call, 1
+    model = spec.models.get(name)
+    if model is not None and model.backend == "openai":
+        return runner.endpoint_policy(model), model.concurrency
+    checkpoint = model.checkpoint_path if model is not None and model.backend == "local" else Path(name)
+    if checkpoint is not None and Path(checkpoint).is_dir():
+        from .local import LocalPolicy
+
+        return LocalPolicy(Path(checkpoint), max_new_tokens=spec.evaluate.max_new_tokens, batch_size=LOCAL_BATCH), 1
+    candidates = ["oracle", "no-call", *(n for n, m in spec.models.items() if m.backend in ("openai", "local"))]
+    hint = did_you_mean(name, candidates)
+    raise UsageError(f"--policy {name!r}: expected one of: {', '.join(candidates)}, or a checkpoint directory"
+                     + (f" (did you mean {hint!r}?)" if hint else "")
+                     + (f"; model {name!r} has no checkpoint_path yet" if model is not None else ""))
+
+
+def evaluate_into(store: Any, run_id: str, iteration: int, label: str, answer: Any, items: list[Item], *,
+                  concurrency: int = 1, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Score ``answer`` on ``items`` and store the verdicts as policy ``label`` of ``iteration`` (replacing
+    any earlier ones of that label); returns them."""
+    with (progress or Progress()).track(f"iteration {iteration}: evaluating {label}", len(items)) as advance:
+        results = runner.evaluate(items, answer, concurrency, progress=advance)
+    store.write_eval(run_id, iteration, label, results)
+    return results
+
+
+def accuracy_counts(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """A stage's counts: items, accuracy per suite (BFCL split by seen/unseen) and each suite's mean over
+    categories."""
+    table: dict[str, list[int]] = {}
+    for r in results:
+        key = r["suite"] + (f"-{r['seen']}" if r.get("seen") else "")
+        cell = table.setdefault(key, [0, 0])
+        cell[0] += bool(r["valid"])
+        cell[1] += 1
+    by_category = runner.accuracy(results)
+    return {"items": len(results),
+            "accuracy": {k: round(c / n, 4) for k, (c, n) in sorted(table.items())},
+            "mean_over_categories": {s: round(runner.overall(by_category, s) or 0.0, 4)
+                                     for s in sorted({s for s, _ in by_category})}}
