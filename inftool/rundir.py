@@ -44,9 +44,14 @@ class RunDir:
     def store(self) -> Path:
         return self.root / STORE_FILE
 
+    @property
+    def all_checkpoints(self) -> Path:
+        """The checkpoints of every run in this directory (one folder per run id)."""
+        return self.root / "checkpoints"
+
     def checkpoints(self, run_id: str) -> Path:
         """Where the local trainer writes a run's checkpoints."""
-        return self.root / "checkpoints" / run_id
+        return self.all_checkpoints / run_id
 
     def openrlhf_job(self, run_id: str, iteration: int) -> Path:
         return self.root / "openrlhf" / run_id / f"iter{iteration}"
@@ -69,7 +74,7 @@ class RunDir:
     def clear(self) -> None:
         """Delete what runs wrote here (store, checkpoints, jobs, datasets, exports, report); the plan stays."""
         wal = self.store.with_name(STORE_FILE + ".wal")
-        for path in (self.store, wal, self.root / "checkpoints", self.root / "openrlhf", self.datasets,
+        for path in (self.store, wal, self.all_checkpoints, self.root / "openrlhf", self.datasets,
                      self.root / "export", self.figures, self.report):
             if path.is_dir():
                 shutil.rmtree(path)

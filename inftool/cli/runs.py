@@ -106,7 +106,7 @@ def _where(run_dir: str, *, report: Path | None = None, recipe: Path | None = No
     for split, (path, count) in (datasets or {}).items():
         click.echo(f"dataset ({split}): {path}  ({count} verified episodes, OpenAI chat format)")
     if datasets:
-        click.echo(f"checkpoints: {RunDir(Path(run_dir)).root / 'checkpoints'}")
+        click.echo(f"checkpoints: {RunDir(Path(run_dir)).all_checkpoints}")
 
 
 def _open_store(recipe: Path, overrides: tuple[str, ...]):

@@ -20,6 +20,7 @@ from typing import Any
 
 from inftool.report import plots
 from inftool.report.accuracy import accuracy, complexity_order
+from inftool.rundir import RunDir
 
 __all__ = ["FIGURES", "HEATMAP_TOOLS", "build_report"]
 
@@ -189,7 +190,7 @@ def _cell(correct: int, items: int) -> _Raw:
     return _Raw(f"{html.escape(_pct(correct / items))} <small>{correct}/{items}</small>")
 
 
-def _accuracy(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
+def _accuracy(store: Any, run_id: str, figures: Path, made: list[str]) -> str:
     out = ['<h2 id="accuracy">Accuracy per checkpoint</h2>']
     acc = accuracy(store, run_id)
     if not acc.columns:
@@ -200,7 +201,7 @@ def _accuracy(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
     for policy in dict.fromkeys(p.policy for p in acc.references):
         latest = max((p for p in acc.references if p.policy == policy), key=lambda p: p.iteration)
         references += [(policy, s, m) for s in acc.series if (m := acc.mean(s, latest)) is not None]
-    drawn = plots.accuracy_curve(out_dir / "report" / "accuracy.png", [p.label for p in acc.checkpoints], curve,
+    drawn = plots.accuracy_curve(figures / "accuracy.png", [p.label for p in acc.checkpoints], curve,
                                  references)
     out.append(_figure(made, "accuracy.png", drawn, "accuracy per checkpoint",
                        "Unweighted mean over categories of the share of correct items, per suite and BFCL split "
@@ -210,7 +211,7 @@ def _accuracy(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
                        "of each)."))
     if not acc.checkpoints:
         out.append(_note("No checkpoint of the loop evaluated yet (untrained, sft, grpo); reference policies only."))
-    out.append(_right_tool(store, run_id, out_dir, made))
+    out.append(_right_tool(store, run_id, figures, made))
     columns = acc.columns
     headers = ["suite / split", "category", *(p.label + ("" if p.is_loop else " (ref)") for p in columns)]
     rows, classes = [], []
@@ -234,7 +235,7 @@ def _accuracy(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
     return "\n".join(out)
 
 
-def _right_tool(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
+def _right_tool(store: Any, run_id: str, figures: Path, made: list[str]) -> str:
     """The share of answers that called the right functions, per loop checkpoint and split: the signal
     that moves first when exact matches are still rare."""
     rows = [r for r in store.checkpoint_accuracy(run_id) if r.policy in ("untrained", "sft", "grpo", "openrlhf")]
@@ -244,7 +245,7 @@ def _right_tool(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
     splits = sorted({r.split for r in rows}, key=lambda s: (s != "heldout", s))
     share = {(r.iteration, r.policy, r.split): r.right_tool for r in rows}
     curve = {split: [share.get((i, p, split)) for i, p in checkpoints] for split in splits}
-    drawn = plots.accuracy_curve(out_dir / "report" / "right_tool.png", [f"it{i} {p}" for i, p in checkpoints], curve,
+    drawn = plots.accuracy_curve(figures / "right_tool.png", [f"it{i} {p}" for i, p in checkpoints], curve,
                                  title="Right tool called per checkpoint", ylabel="answers naming the right functions (%)")
     return _figure(made, "right_tool.png", drawn, "right tool called per checkpoint",
                    "Share of items whose calls named the expected functions (correct, or wrong only in argument "
@@ -252,18 +253,18 @@ def _right_tool(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
                    "(the right_tool column of the store's checkpoint_accuracy view).")
 
 
-def _training(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
+def _training(store: Any, run_id: str, figures: Path, made: list[str]) -> str:
     out = ['<h2 id="training">Training curves</h2>']
     log = _dicts(store.train_log(run_id))
     if not log:
         out.append(_note("No training logged yet."))
         return "\n".join(out)
-    out.append(_figure(made, "reward.png", plots.reward_curve(out_dir / "report" / "reward.png", log),
+    out.append(_figure(made, "reward.png", plots.reward_curve(figures / "reward.png", log),
                        "GRPO reward", "GRPO: mean gated reward of each step's completions, shaded ± its standard "
                        "deviation; steps continue across iterations (dashed lines: a new iteration starts)."))
     if "reward.png" not in made:
         out.append(_note("No GRPO reward logged yet."))
-    out.append(_figure(made, "loss.png", plots.loss_curves(out_dir / "report" / "loss.png", log),
+    out.append(_figure(made, "loss.png", plots.loss_curves(figures / "loss.png", log),
                        "training loss", "Training loss per logged step, continuing across iterations."))
     summary = _dicts(store.train_summary(run_id))
     out.append(_table(["iteration", "phase", "logged steps", "steps", "first loss", "last loss", "mean reward",
@@ -286,7 +287,7 @@ def heatmap_tools(totals: dict[str, int], limit: int) -> tuple[list[str | None],
              f"complexities; {hidden} tools in between not shown)"))
 
 
-def _coverage(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
+def _coverage(store: Any, run_id: str, figures: Path, made: list[str]) -> str:
     out = ['<h2 id="coverage">Coverage</h2>']
     cells = _dicts(store.coverage_cells(run_id))
     if not cells:
@@ -305,7 +306,7 @@ def _coverage(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
         stats[3] += c["total"]
     complexities = complexity_order(set(by_complexity))
     shown, how = heatmap_tools(totals, HEATMAP_TOOLS)
-    drawn = plots.coverage_heatmap(out_dir / "report" / "coverage.png", shown, complexities, values,
+    drawn = plots.coverage_heatmap(figures / "coverage.png", shown, complexities, values,
                                    f"Accepted episodes: {how.split(' (')[0]}")
     zero_tools = sum(1 for t in totals if totals[t] == 0)
     out.append(_figure(made, "coverage.png", drawn, "coverage heatmap tool x complexity",
@@ -321,7 +322,7 @@ def _coverage(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
     return "\n".join(out)
 
 
-def _gates(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
+def _gates(store: Any, run_id: str, figures: Path, made: list[str]) -> str:
     out = ['<h2 id="gates">Gate pass rates</h2>']
     rates = _dicts(store.gate_pass_rates(run_id))
     if not rates:
@@ -343,7 +344,7 @@ def _gates(store: Any, run_id: str, out_dir: Path, made: list[str]) -> str:
     out.append(_table(["gate", *complexities, "all"], rows, numeric=set(range(1, len(complexities) + 2))))
     out.append('<p class="caption">Share of the episodes each gate ran on that passed it (gates after a failing one '
                'do not run), in the order the gates run.</p>')
-    out.append(_figure(made, "gates.png", plots.gate_bars(out_dir / "report" / "gates.png", totals),
+    out.append(_figure(made, "gates.png", plots.gate_bars(figures / "gates.png", totals),
                        "gate pass rates"))
     return "\n".join(out)
 
@@ -390,18 +391,19 @@ def build_report(store: Any, run_id: str, out_dir: Path) -> Path:
     """Write ``out_dir/report.html`` and its figures ``out_dir/report/*.png`` for one run of ``store``
     (a Store or StoreReader, read only); returns the HTML path. Figures of an earlier build that this
     one does not draw are removed, so the page references every PNG there is."""
-    out_dir = Path(out_dir)
-    (out_dir / "report").mkdir(parents=True, exist_ok=True)
+    run_dir = RunDir(Path(out_dir))
+    figures = run_dir.figures
+    figures.mkdir(parents=True, exist_ok=True)
     made: list[str] = []
     name, header = _header(store, run_id)
-    sections = [header, _accuracy(store, run_id, out_dir, made), _training(store, run_id, out_dir, made),
-                _coverage(store, run_id, out_dir, made), _gates(store, run_id, out_dir, made), _gaps(store, run_id)]
+    sections = [header, _accuracy(store, run_id, figures, made), _training(store, run_id, figures, made),
+                _coverage(store, run_id, figures, made), _gates(store, run_id, figures, made), _gaps(store, run_id)]
     for stale in FIGURES:
         if stale not in made:
-            (out_dir / "report" / stale).unlink(missing_ok=True)
+            (figures / stale).unlink(missing_ok=True)
     page = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f"<title>inftool report: {html.escape(name)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             + "\n".join(sections) + "\n</body>\n</html>\n")
-    path = out_dir / "report.html"
+    path = run_dir.report
     path.write_text(page, encoding="utf-8")
     return path
