@@ -4,6 +4,7 @@ by parameter name, and examples read out of descriptions ("e.g. San Francisco, C
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import json
 import math
@@ -42,7 +43,16 @@ def _format_ok(value: str, fmt: str | None) -> bool:
             return bool(ipaddress.ip_address(value)) and (":" in value) == (fmt == "ipv6")
     except ValueError:
         return False
-    return True
+    return fmt is None or _format_checker().conforms(value, fmt)
+
+
+@functools.cache
+def _format_checker() -> Any:
+    """jsonschema's checker for every other format (time, uri, hostname, duration, ...): the one the
+    argument check uses, so a value that fits here passes there."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator.FORMAT_CHECKER
 
 
 def fits(value: Any, schema: Any) -> bool:
