@@ -143,18 +143,22 @@ def no_call(item: Item) -> dict[str, Any]:
 
 
 def endpoint_policy(spec) -> Callable[[Item], Any]:
-    """A policy served by an OpenAI-compatible endpoint, asked with native tool calling."""
+    """A policy served by an OpenAI-compatible endpoint, asked with native tool calling, greedily (temperature
+    0), with the model's ``top_p``, ``seed`` and ``extra_body`` when it sets them."""
     import os
 
     from openai import OpenAI
 
     client = OpenAI(base_url=spec.base_url, api_key=os.environ.get(spec.api_key_env) or "EMPTY",
                     timeout=spec.timeout_s, max_retries=spec.max_retries)
+    options = {k: v for k, v in (("top_p", spec.top_p), ("seed", spec.seed)) if v is not None}
+    if spec.extra_body:
+        options["extra_body"] = dict(spec.extra_body)  # merged into the request body, e.g. chat_template_kwargs
 
     def answer(item: Item) -> Any:
         try:
             response = client.chat.completions.create(model=spec.model, messages=item.messages, tools=item.tools,
-                                                      temperature=0.0, max_tokens=spec.max_tokens)
+                                                      temperature=0.0, max_tokens=spec.max_tokens, **options)
         except Exception as exc:  # noqa: BLE001 - any endpoint failure is this item's unreadable answer
             return {"role": "assistant", "content": f"<endpoint error: {type(exc).__name__}>"}
         return response.choices[0].message.model_dump(exclude_none=True)

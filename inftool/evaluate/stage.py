@@ -51,7 +51,7 @@ def policy_for(spec: Any, policy: str | Path) -> tuple[Any, int]:
     model = spec.models.get(name)
     if model is not None and model.backend == "openai":
         return runner.endpoint_policy(model), model.concurrency
-    checkpoint = model.checkpoint_path if model is not None and model.backend == "local" else Path(name)
+    checkpoint = model.start() if model is not None and model.backend == "local" else Path(name)
     if checkpoint is not None and Path(checkpoint).is_dir():
         from .local import LocalPolicy
 
@@ -60,7 +60,8 @@ def policy_for(spec: Any, policy: str | Path) -> tuple[Any, int]:
     hint = did_you_mean(name, candidates)
     raise UsageError(f"--policy {name!r}: expected one of: {', '.join(candidates)}, or a checkpoint directory"
                      + (f" (did you mean {hint!r}?)" if hint else "")
-                     + (f"; model {name!r} has no checkpoint_path yet" if model is not None else ""))
+                     + (f"; model {name!r} is tiny-scratch, built by `inftool run` (evaluate its checkpoint "
+                        "directory instead)" if model is not None else ""))
 
 
 def evaluate_into(store: Any, run_id: str, iteration: int, label: str, answer: Any, items: list[Item], *,

@@ -22,9 +22,10 @@ Key = tuple[str | int, ...]
 def problems_from_validation(exc: ValidationError, data: Any, where: Callable[[Key], str]) -> list[Problem]:
     """One Problem per pydantic error, sorted by file and line."""
     from .recipe import RecipeSpec, reference_errors
+    from .training import trl_option_errors
 
     problems = [_problem(error, data, where, RecipeSpec) for error in exc.errors()]
-    for error in reference_errors(data):  # also when other errors kept pydantic from checking them
+    for error in [*reference_errors(data), *trl_option_errors(data)]:  # all of them, even those pydantic skipped
         key = tuple(error.context["subpath"])
         problems.append(Problem(where(key), ".".join(map(str, key)), error.message()))
     unique = list(dict.fromkeys(problems))
@@ -68,7 +69,8 @@ def _problem(error: dict, data: Any, where: Callable[[Key], str], root: type[Bas
         doc = _field_doc(root, loc)
         return Problem(where(key), dotted, "missing required key", f"expected: {_lower(doc)}" if doc else None)
     message = _lower(error["msg"].removeprefix("Value error, "))
-    if kind in {"unknown_model", "policy_not_local", "role_model_local", "file_not_found", "value_error"}:
+    if kind in {"unknown_model", "policy_not_local", "role_model_local", "file_not_found", "value_error", "trl_option",
+                "package_missing", "request_key"}:
         return Problem(where(key), dotted, message)
     return Problem(where(key), dotted, message, f"got {_short(value)}")
 

@@ -1,12 +1,113 @@
-"""How the policy is trained: cold-start SFT, then GRPO with the gated reward, locally or on a cluster."""
+"""How the policy is trained: cold-start SFT, then GRPO with the gated reward, locally or on a cluster.
+
+The local trainer's options that depend on what is installed are checked here, cheaply: a tracker's package
+(``report_to``) and peft (``lora``) by looking them up, and the keys of ``sft.extra`` / ``grpo.extra`` against
+the fields of ``trl.SFTConfig`` / ``trl.GRPOConfig``, importing trl only when an ``extra`` is set (when trl
+is not installed, that check is skipped with a warning; training needs trl and checks them again).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import importlib.util
+import logging
+from functools import cache
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from inftool.errors import did_you_mean
 
 from .base import SpecModel
+
+log = logging.getLogger("inftool")
+
+Key = tuple[str | int, ...]
+
+TRACKERS = {"tensorboard": (("tensorboard", "tensorboardX"), "pip install tensorboard"),
+            "trackio": (("trackio",), "pip install trackio"),
+            "wandb": (("wandb",), "pip install wandb")}
+"""report_to value -> (modules any one of which makes it work, how to install it)."""
+
+_SET_BY_RECIPE = {"use_cpu": "train.device", "bf16": "train.precision", "fp16": "train.precision",
+                  "report_to": "train.report_to", "seed": "seed", "data_seed": "seed"}
+_SET_BY_INFTOOL = {"output_dir": "inftool saves each phase's checkpoint in the run directory itself",
+                   "save_strategy": "inftool saves each phase's checkpoint in the run directory itself",
+                   "disable_tqdm": "inftool draws its own progress bars"}
+RECIPE_KEYS = {
+    "sft": {**_SET_BY_RECIPE, "per_device_train_batch_size": "train.sft.batch_size",
+            "gradient_accumulation_steps": "train.sft.gradient_accumulation_steps",
+            "num_train_epochs": "train.sft.epochs", "max_steps": "train.sft.max_steps",
+            "learning_rate": "train.sft.learning_rate"},
+    "grpo": {**_SET_BY_RECIPE, "per_device_train_batch_size": "train.grpo.prompts_per_step and group_size",
+             "gradient_accumulation_steps": "train.grpo.gradient_accumulation_steps",
+             "num_generations": "train.grpo.group_size", "max_steps": "train.grpo.steps",
+             "learning_rate": "train.grpo.learning_rate", "beta": "train.grpo.kl",
+             "temperature": "train.grpo.temperature", "max_completion_length": "train.grpo.max_new_tokens"},
+}
+"""TRL config fields a recipe key sets, per phase: `extra` may not set them (the recipe key is the one place)."""
+MANAGED = {"sft": {**_SET_BY_INFTOOL, "max_length": "the policy's context length sets it (tiny.max_length for "
+                                                    "tiny-scratch, max_position_embeddings otherwise)"},
+           "grpo": dict(_SET_BY_INFTOOL)}
+"""TRL config fields inftool must set itself, per phase, and why. Every other field may be set through `extra`,
+and overrides inftool's default where it has one (lr_scheduler_type, warmup_steps, logging_steps, ...)."""
+TRL_CONFIGS = {"sft": "SFTConfig", "grpo": "GRPOConfig"}
+
+
+@cache
+def trl_fields(config: str) -> frozenset[str] | None:
+    """The init fields of ``trl.<config>`` (SFTConfig or GRPOConfig), or None when trl is not installed."""
+    import dataclasses
+
+    try:
+        import trl
+    except ImportError:
+        log.warning("trl is not installed here, so the keys of train.sft.extra / train.grpo.extra are not checked "
+                    "against trl.%s (training needs trl, and trl checks them then)", config)
+        return None
+    return frozenset(f.name for f in dataclasses.fields(getattr(trl, config)) if f.init)
+
+
+def extra_key_errors(phase: str, extra: dict[str, Any], key: Key) -> list[PydanticCustomError]:
+    """One error per key of ``train.<phase>.extra`` that is not a field of TRL's config for the phase, or that a
+    recipe key or inftool itself sets. ``key`` is where ``extra`` is; each error's ``subpath`` extends it."""
+    errors = []
+    fields = trl_fields(TRL_CONFIGS[phase]) if extra else None
+    for name in extra:
+        at = {"name": name, "subpath": (*key, name)}
+        own, why = RECIPE_KEYS[phase].get(name), MANAGED[phase].get(name)
+        if own:
+            errors.append(PydanticCustomError("trl_option", "'{name}' has a recipe key: set {own} instead",
+                                              {**at, "own": own}))
+        elif why:
+            errors.append(PydanticCustomError("trl_option", "'{name}' cannot be set here: {why}", {**at, "why": why}))
+        elif fields is not None and name not in fields:
+            close = did_you_mean(name, fields)
+            close = RECIPE_KEYS[phase].get(close, f"'{close}'") if close else None  # a recipe key: suggest it
+            hint = f"; did you mean {close}?" if close else ""
+            errors.append(PydanticCustomError(
+                "trl_option", "unknown key '{name}' (expected a field of trl.{config}{hint})",
+                {**at, "config": TRL_CONFIGS[phase], "hint": hint}))
+    return errors
+
+
+def trl_option_errors(data: Any) -> list[PydanticCustomError]:
+    """Every bad key of ``train.sft.extra`` and ``train.grpo.extra`` in raw recipe ``data`` (a local trainer's),
+    so that all of them are reported together, as reference_errors does for model names."""
+    train = data.get("train") if isinstance(data, dict) else None
+    if not isinstance(train, dict) or train.get("trainer") != "local":
+        return []
+    errors = []
+    for phase in TRL_CONFIGS:
+        section = train.get(phase)
+        extra = section.get("extra") if isinstance(section, dict) else None
+        if isinstance(extra, dict):
+            errors += extra_key_errors(phase, extra, ("train", phase, "extra"))
+    return errors
+
+
+def _missing_package(modules: tuple[str, ...]) -> bool:
+    return all(importlib.util.find_spec(module) is None for module in modules)
 
 
 class SFTSpec(SpecModel):
@@ -41,6 +142,81 @@ class GRPOSpec(SpecModel):
     """Longest completion sampled per rollout."""
 
 
+class _LocalPhase(SpecModel):
+    """What the local trainer adds to a phase: gradient accumulation and TRL's other options. A phase names
+    itself (``phase``), says what its batch is made of (``_batch_words``) and how big it is (``_batch``)."""
+
+    phase: ClassVar[str]
+    _batch_words: ClassVar[str]
+
+    @field_validator("gradient_accumulation_steps", check_fields=False)
+    @classmethod
+    def _divides_the_batch(cls, value: int, info: ValidationInfo) -> int:
+        batch = cls._batch(info.data)
+        if batch is not None and batch % value:
+            raise ValueError(f"{value} does not divide the {batch} {cls._batch_words} of an optimiser step (each "
+                             "accumulated step takes an equal share)")
+        return value
+
+    @field_validator("extra", check_fields=False)
+    @classmethod
+    def _known_trl_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        errors = extra_key_errors(cls.phase, value, ())
+        if errors:
+            raise errors[0]  # all of them are reported: diagnostics adds trl_option_errors
+        return value
+
+
+class LocalSFTSpec(SFTSpec, _LocalPhase):
+    """Cold-start supervised fine-tuning on verified episodes, with the local trainer's options."""
+
+    phase: ClassVar[str] = "sft"
+    _batch_words: ClassVar[str] = "episodes (batch_size)"
+    gradient_accumulation_steps: int = Field(default=1, ge=1)
+    """Split each optimiser step's batch_size episodes into this many forward/backward passes (less memory, the
+    same steps); must divide batch_size."""
+    extra: dict[str, Any] = Field(default_factory=dict)
+    """Any other field of trl.SFTConfig, passed through (e.g. {lr_scheduler_type: linear, max_grad_norm: 0.5});
+    it overrides inftool's default for that field. Fields a recipe key sets are refused with that key."""
+
+    @staticmethod
+    def _batch(data: dict[str, Any]) -> int | None:
+        return data.get("batch_size")
+
+
+class LocalGRPOSpec(GRPOSpec, _LocalPhase):
+    """GRPO with the gated reward, with the local trainer's options."""
+
+    phase: ClassVar[str] = "grpo"
+    _batch_words: ClassVar[str] = "completions (prompts_per_step x group_size)"
+    gradient_accumulation_steps: int = Field(default=1, ge=1)
+    """Split each optimiser step's prompts_per_step x group_size completions into this many forward/backward
+    passes (less memory, the same steps); must divide that product."""
+    extra: dict[str, Any] = Field(default_factory=dict)
+    """Any other field of trl.GRPOConfig, passed through (e.g. {loss_type: dr_grpo, top_p: 0.95}); it overrides
+    inftool's default for that field. Fields a recipe key sets are refused with that key."""
+
+    @staticmethod
+    def _batch(data: dict[str, Any]) -> int | None:
+        if "prompts_per_step" in data and "group_size" in data:
+            return data["prompts_per_step"] * data["group_size"]
+        return None
+
+
+class LoraSpec(SpecModel):
+    """LoRA adapters trained through peft instead of all the weights."""
+
+    r: int = Field(default=16, ge=1)
+    """Rank of the adapter matrices."""
+    alpha: float = Field(default=32.0, gt=0)
+    """Scale numerator: the adapters' update is multiplied by alpha / r."""
+    target_modules: Literal["all-linear"] | list[str] = Field(default="all-linear", min_length=1)
+    """Modules that get adapters, by name or name suffix (e.g. [q_proj, k_proj, v_proj, o_proj]); 'all-linear':
+    every linear layer except the output head."""
+    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
+    """Dropout on the adapters' input."""
+
+
 class _TrainBase(SpecModel):
     policy: str = "policy"
     """Name of an entry in `models` that is trained (backend: local)."""
@@ -55,10 +231,38 @@ class LocalTrainSpec(_TrainBase):
 
     trainer: Literal["local"]
     """Train with TRL in this process."""
+    sft: LocalSFTSpec = Field(default_factory=LocalSFTSpec)
+    """Cold-start supervised fine-tuning."""
+    grpo: LocalGRPOSpec = Field(default_factory=LocalGRPOSpec)
+    """GRPO with the gated reward."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """Where to train: auto picks a GPU when one is present."""
     threads: int | None = Field(default=None, ge=1)
     """CPU threads for torch (default: all cores)."""
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    """Mixed precision: auto is bf16 on a GPU that supports it, else fp16 on a GPU, and fp32 on the CPU."""
+    lora: LoraSpec | None = None
+    """Train LoRA adapters (peft) in both phases instead of all the weights (absent: full fine-tuning)."""
+    report_to: Literal["none", "tensorboard", "trackio", "wandb"] = "none"
+    """Experiment tracker that also receives the training logs (its package must be installed)."""
+
+    @field_validator("report_to")
+    @classmethod
+    def _tracker_installed(cls, value: str) -> str:
+        if value != "none":
+            modules, install = TRACKERS[value]
+            if _missing_package(modules):
+                raise PydanticCustomError("package_missing", "'{value}' is not installed (hint: {install})",
+                                          {"value": value, "install": install})
+        return value
+
+    @field_validator("lora")
+    @classmethod
+    def _peft_installed(cls, value: LoraSpec | None) -> LoraSpec | None:
+        if value is not None and _missing_package(("peft",)):
+            raise PydanticCustomError("package_missing", "LoRA needs peft, which is not installed (hint: pip install "
+                                      "-c constraints.txt -e '.[train]')")
+        return value
 
 
 class ClusterSpec(SpecModel):

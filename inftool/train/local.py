@@ -2,17 +2,29 @@
 with the gated reward, on CPU here and on one GPU when present. Each phase starts from a checkpoint
 directory and saves a new one; what the trainer logs at each step is handed to ``on_log``.
 
-torch, transformers, datasets and trl are imported here (and in ``inftool.evaluate.local``) only.
+With ``train.lora`` both phases train LoRA adapters through peft (TRL's ``peft_config=``). A phase then
+saves two things: its adapters in ``<checkpoint>/adapter/`` (``adapter_config.json`` and
+``adapter_model.safetensors``, on top of the phase's starting checkpoint), and the adapters merged into
+the weights (``merge_and_unload``) as the checkpoint itself, a full model that evaluation and the next
+phase read like any other. The next phase adds fresh adapters to that merged model.
+
+Precision (``train.precision``): auto is bf16 on a GPU that supports it, fp16 on another GPU, fp32 on the
+CPU; full fine-tuning keeps fp32 master weights under autocast, LoRA loads the frozen base weights in
+the chosen precision (the adapters stay fp32).
+
+torch, transformers, datasets, peft and trl are imported here (and in ``inftool.evaluate.local``) only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +34,10 @@ from inftool.errors import StageError, UsageError
 log = logging.getLogger("inftool")
 
 Logs = list[dict[str, Any]]
+ADAPTER_DIR = "adapter"
+"""Where a LoRA phase's adapters go, inside its (merged) checkpoint directory."""
+TRACKER_DIR = "tensorboard"
+"""With ``report_to: tensorboard``, each phase's event files go to ``<checkpoints>/tensorboard/<phase>``."""
 
 
 @dataclass
@@ -54,11 +70,22 @@ def quarter_means(values: list[float]) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class Runtime:
-    """Where and how training runs: ``device`` auto|cpu|cuda, CPU ``threads``, the seed."""
+    """Where and how training runs: ``device`` auto|cpu|cuda, CPU ``threads``, the seed, ``precision``
+    auto|fp32|bf16|fp16, ``lora`` (a ``LoraSpec`` or None), the tracker (``report_to``) and the ``project``
+    name trackers file the runs under."""
 
     device: str = "auto"
     threads: int | None = None
     seed: int = 0
+    precision: str = "auto"
+    lora: Any = None
+    report_to: str = "none"
+    project: str = "inftool"
+
+    @classmethod
+    def of(cls, train: Any, seed: int, project: str) -> Runtime:
+        """The runtime of a recipe's ``train`` section (``LocalTrainSpec``)."""
+        return cls(train.device, train.threads, seed, train.precision, train.lora, train.report_to, project)
 
     def use_cpu(self) -> bool:
         import torch
@@ -67,16 +94,67 @@ class Runtime:
             raise UsageError("train.device is 'cuda' but torch sees no GPU (hint: device: auto)")
         return self.device == "cpu" or not torch.cuda.is_available()
 
+    def resolved_precision(self) -> str:
+        """fp32, bf16 or fp16: ``precision``, with auto chosen for the device (an explicit choice is kept, also
+        on the CPU, where torch autocasts both, slowly)."""
+        import torch
+
+        if self.precision != "auto":
+            return self.precision
+        return "fp32" if self.use_cpu() else "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
     def apply(self) -> None:
         import torch
 
         torch.set_num_threads(self.threads or os.cpu_count() or 1)
 
+    def config(self, out: Path) -> dict[str, Any]:
+        """The TRL config fields every phase shares (``out``: the phase's checkpoint directory)."""
+        precision = self.resolved_precision()
+        return {"use_cpu": self.use_cpu(), "seed": self.seed, "data_seed": self.seed, "bf16": precision == "bf16",
+                "fp16": precision == "fp16", "report_to": self.report_to, "run_name": f"{self.project}-{out.name}",
+                "project": self.project, "save_strategy": "no", "disable_tqdm": True, "dataloader_num_workers": 0,
+                "activation_checkpointing": False}  # TRL turns it on by default: ~30% slower for a small model
 
-def _imports() -> None:
+    def load(self, start: Path):
+        """The model at ``start``: fp32 master weights for full fine-tuning; with LoRA, the frozen base in the
+        training precision."""
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16}
+        dtype = dtypes.get(self.resolved_precision(), torch.float32) if self.lora is not None else torch.float32
+        return AutoModelForCausalLM.from_pretrained(start, dtype=dtype)
+
+    def peft_config(self):
+        """peft's ``LoraConfig`` for ``lora``, or None (full fine-tuning)."""
+        if self.lora is None:
+            return None
+        from peft import LoraConfig
+
+        targets = self.lora.target_modules
+        return LoraConfig(r=self.lora.r, lora_alpha=self.lora.alpha, lora_dropout=self.lora.dropout,
+                          target_modules=targets if isinstance(targets, str) else list(targets),
+                          task_type="CAUSAL_LM")
+
+    @contextlib.contextmanager
+    def tracking(self, out: Path) -> Iterator[None]:
+        """While the trainer is built: TensorBoard writes under the run directory (the phase's output_dir is
+        scratch), unless ``TENSORBOARD_LOGGING_DIR`` already says where."""
+        if self.report_to != "tensorboard" or os.environ.get("TENSORBOARD_LOGGING_DIR"):
+            yield
+            return
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(out.parent / TRACKER_DIR / out.name)
+        try:
+            yield
+        finally:
+            os.environ.pop("TENSORBOARD_LOGGING_DIR", None)
+
+
+def _imports(runtime: Runtime) -> None:
     from inftool.hf import require
 
-    require("torch", "transformers", "datasets", "trl")
+    require("torch", "transformers", "datasets", "trl", *(("peft",) if runtime.lora is not None else ()))
 
 
 def _quiet(trainer):
@@ -112,63 +190,100 @@ def _scalar(value: Any) -> bool:
 
 
 def _save(trainer, tokenizer, out: Path) -> None:
-    """Save atomically: a checkpoint directory exists only once it is complete (resume relies on it)."""
+    """Save atomically: a checkpoint directory exists only once it is complete (resume relies on it). A LoRA
+    model is saved twice: its adapters in ``adapter/``, and merged into its weights as the checkpoint."""
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    trainer.save_model(str(partial))
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if _is_peft(model):
+        model.save_pretrained(str(partial / ADAPTER_DIR))
+        model.merge_and_unload().save_pretrained(str(partial))
+    else:
+        trainer.save_model(str(partial))
     tokenizer.save_pretrained(str(partial))
     shutil.rmtree(out, ignore_errors=True)
     partial.rename(out)
+
+
+def _is_peft(model: Any) -> bool:
+    try:
+        from peft import PeftModel
+    except ImportError:
+        return False
+    return isinstance(model, PeftModel)
+
+
+def trl_config(cls, phase: str, settings: dict[str, Any], extra: dict[str, Any]):
+    """TRL's config for a phase: inftool's settings, overridden by the recipe's ``extra``."""
+    try:
+        return cls(**{**settings, **extra})
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"trl.{cls.__name__} refuses the settings of train.{phase} (with train.{phase}.extra "
+                         f"{sorted(extra)}): {exc}") from None
+
+
+def _train(trainer, tokenizer, out: Path) -> tuple[int, float]:
+    """Run the trainer and save its model to ``out``: (optimiser steps, seconds)."""
+    started = time.perf_counter()
+    result = trainer.train()
+    seconds = time.perf_counter() - started
+    _save(trainer, tokenizer, out)
+    return result.global_step, seconds
 
 
 def sft(start: Path, rows: list[dict[str, list[int]]], spec: Any, out: Path, runtime: Runtime, *,
         max_length: int, on_log=None, on_step=None) -> Phase:
     """Supervised fine-tuning on pre-tokenized rows (``input_ids``, ``completion_mask``; see
     ``inftool.train.data.sft_data``), loss on the completion tokens only. ``spec`` is an SFTSpec."""
-    _imports()
+    _imports(runtime)
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
     if not rows:
         raise StageError("SFT has no training examples (no accepted training episodes in this iteration)")
     runtime.apply()
     tokenizer = AutoTokenizer.from_pretrained(start)
-    model = AutoModelForCausalLM.from_pretrained(start)
+    model = runtime.load(start)
     logs: Logs = []
-    with tempfile.TemporaryDirectory(prefix="inftool-sft-") as scratch:
-        config = SFTConfig(
-            output_dir=scratch, use_cpu=runtime.use_cpu(), seed=runtime.seed, data_seed=runtime.seed,
-            per_device_train_batch_size=spec.batch_size, num_train_epochs=spec.epochs,
-            max_steps=spec.max_steps or -1, learning_rate=spec.learning_rate, lr_scheduler_type="cosine",
-            warmup_steps=0.05, weight_decay=0.0, max_length=max_length, completion_only_loss=True,
-            train_sampling_strategy="group_by_length", logging_steps=5, logging_first_step=True, save_strategy="no",
-            report_to="none", disable_tqdm=True, dataloader_num_workers=0, bf16=False, fp16=False,
-            activation_checkpointing=False)  # TRL turns it on by default: ~30% slower for a model this small
+    accumulate = getattr(spec, "gradient_accumulation_steps", 1)
+    with tempfile.TemporaryDirectory(prefix="inftool-sft-") as scratch, runtime.tracking(out):
+        settings = {**runtime.config(out), "output_dir": scratch, "per_device_train_batch_size":
+                    spec.batch_size // accumulate, "gradient_accumulation_steps": accumulate,
+                    "num_train_epochs": spec.epochs, "max_steps": spec.max_steps or -1,
+                    "learning_rate": spec.learning_rate, "lr_scheduler_type": "cosine", "warmup_steps": 0.05,
+                    "weight_decay": 0.0, "max_length": max_length, "completion_only_loss": True,
+                    "train_sampling_strategy": "group_by_length", "logging_steps": 5, "logging_first_step": True}
+        config = trl_config(SFTConfig, "sft", settings, getattr(spec, "extra", {}))
         trainer = _quiet(SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(rows),
-                             processing_class=tokenizer, callbacks=[_callback(on_log, on_step, logs)]))
-        started = time.perf_counter()
-        result = trainer.train()
-        seconds = time.perf_counter() - started
-        _save(trainer, tokenizer, out)
-    return Phase(result.global_step, seconds, len(rows), logs)
+                                    processing_class=tokenizer, peft_config=runtime.peft_config(),
+                                    callbacks=[_callback(on_log, on_step, logs)]))
+        steps, seconds = _train(trainer, tokenizer, out)
+    return Phase(steps, seconds, len(rows), logs)
 
 
 def sft_steps(rows: int, spec: Any) -> int:
-    """Optimiser steps SFT will take (for the progress bar)."""
+    """Optimiser steps SFT will take (for the progress bar), counted as transformers' Trainer counts them: each
+    step takes ``batch_size`` rows in ``gradient_accumulation_steps`` passes; the last one of an epoch may be short."""
     if spec.max_steps:
         return spec.max_steps
-    per_epoch = -(-rows // spec.batch_size)
-    return max(1, round(per_epoch * spec.epochs))
+    accumulate = getattr(spec, "gradient_accumulation_steps", 1)
+    per_pass = spec.batch_size // accumulate
+    drop_last = bool(getattr(spec, "extra", {}).get("dataloader_drop_last", False))
+    passes = rows // per_pass if drop_last else -(-rows // per_pass)
+    per_epoch = max(1, -(-passes // accumulate))
+    return max(1, math.ceil(per_epoch * spec.epochs))
 
 
 def grpo(start: Path, prompts: list[dict[str, str]], spec: Any, reward_config: Any, out: Path, runtime: Runtime, *,
          on_log=None, on_step=None) -> Phase:
     """GRPO with the gated reward on ``prompts`` (``prompt`` text rendered with tools, ``label`` JSON; see
-    ``inftool.train.data.prompt_rows``). ``spec`` is a GRPOSpec; its KL coefficient is TRL's ``beta``."""
-    _imports()
+    ``inftool.train.data.prompt_rows``). ``spec`` is a GRPOSpec; its KL coefficient is TRL's ``beta``. One
+    optimiser step samples ``prompts_per_step x group_size`` completions, in ``gradient_accumulation_steps``
+    passes."""
+    _imports(runtime)
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
     from inftool.reward import trl_reward
@@ -178,22 +293,21 @@ def grpo(start: Path, prompts: list[dict[str, str]], spec: Any, reward_config: A
     runtime.apply()
     tokenizer = AutoTokenizer.from_pretrained(start)
     tokenizer.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(start)
+    model = runtime.load(start)
     logs: Logs = []
     rows = [{"prompt": p["prompt"], "label": p["label"]} for p in prompts]
-    with tempfile.TemporaryDirectory(prefix="inftool-grpo-") as scratch:
-        config = GRPOConfig(
-            output_dir=scratch, use_cpu=runtime.use_cpu(), seed=runtime.seed, data_seed=runtime.seed,
-            per_device_train_batch_size=spec.prompts_per_step * spec.group_size, num_generations=spec.group_size,
-            max_completion_length=spec.max_new_tokens, max_steps=spec.steps, learning_rate=spec.learning_rate,
-            beta=spec.kl, temperature=spec.temperature, logging_steps=1, save_strategy="no", report_to="none",
-            disable_tqdm=True, dataloader_num_workers=0, bf16=False, fp16=False, use_vllm=False,
-            lr_scheduler_type="constant_with_warmup", warmup_steps=0.1, activation_checkpointing=False)
+    accumulate = getattr(spec, "gradient_accumulation_steps", 1)
+    with tempfile.TemporaryDirectory(prefix="inftool-grpo-") as scratch, runtime.tracking(out):
+        settings = {**runtime.config(out), "output_dir": scratch,
+                    "per_device_train_batch_size": spec.prompts_per_step * spec.group_size // accumulate,
+                    "gradient_accumulation_steps": accumulate, "num_generations": spec.group_size,
+                    "max_completion_length": spec.max_new_tokens, "max_steps": spec.steps,
+                    "learning_rate": spec.learning_rate, "beta": spec.kl, "temperature": spec.temperature,
+                    "logging_steps": 1, "use_vllm": False, "lr_scheduler_type": "constant_with_warmup",
+                    "warmup_steps": 0.1}
+        config = trl_config(GRPOConfig, "grpo", settings, getattr(spec, "extra", {}))
         trainer = _quiet(GRPOTrainer(model=model, reward_funcs=[trl_reward(reward_config)], args=config,
-                              train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
-                              callbacks=[_callback(on_log, on_step, logs)]))
-        started = time.perf_counter()
-        result = trainer.train()
-        seconds = time.perf_counter() - started
-        _save(trainer, tokenizer, out)
-    return Phase(result.global_step, seconds, len(rows), logs)
+                                     train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                                     peft_config=runtime.peft_config(), callbacks=[_callback(on_log, on_step, logs)]))
+        steps, seconds = _train(trainer, tokenizer, out)
+    return Phase(steps, seconds, len(rows), logs)

@@ -30,10 +30,10 @@ def check_policy(spec: Any) -> None:
 
     require("torch", "transformers", *(("datasets", "trl") if spec.train.trainer == "local" else ()))
     name, model = spec.train.policy, spec.models[spec.train.policy]
-    if model.checkpoint_path is None and model.model != "tiny-scratch":
-        raise UsageError(f"models.{name}.model is {model.model!r}: the policy starts from 'tiny-scratch' or a "
-                         f"local checkpoint (hint: download {model.model} and set models.{name}.checkpoint_path "
-                         "to that directory; the loop renders prompts with its chat template and evaluates it here)")
+    try:
+        model.start()  # a hub id must be in the local Hugging Face cache (compile checks it too)
+    except UsageError as exc:
+        raise UsageError(f"models.{name}.model: {exc}") from None
 
 
 @dataclass
@@ -55,8 +55,9 @@ class Training:
         """The untrained policy: the recipe's local checkpoint as it is, or a tiny-scratch model built here
         (tokenizer trained on the catalog and iteration 0's training episodes)."""
         model = self.spec.models[self.spec.train.policy]
-        if model.checkpoint_path is not None:
-            return {"from": str(model.checkpoint_path)}, str(model.checkpoint_path)
+        start = model.start()  # checkpoint_path, or a hub id's snapshot in the local Hugging Face cache
+        if start is not None:
+            return {"from": str(start), **({"model": model.model} if model.from_hub else {})}, str(start)
         from .tiny import build_tiny
 
         out = self.checkpoints / "untrained"
@@ -78,7 +79,8 @@ class Training:
         with self.progress.track(f"iteration {iteration}: SFT", local.sft_steps(len(data.rows), spec)) as advance:
             phase = local.sft(start, data.rows, spec, out, self._runtime(), max_length=max_length, on_step=advance)
         self.store.write_train_log(self.run_id, iteration, "sft", phase.logs)
-        return {**phase.summary, "tokens": data.tokens, "truncated": data.truncated}, str(out)
+        return {**phase.summary, "tokens": data.tokens, "truncated": data.truncated,
+                "unmasked_turns": data.unmasked_turns, **data.template}, str(out)
 
     def grpo(self, iteration: int, start: Path) -> StepResult:
         """GRPO of ``start`` on the iteration's prompts, rewarded by the recipe's gated reward."""
@@ -129,7 +131,7 @@ class Training:
     def _runtime(self):
         from .local import Runtime
 
-        return Runtime(self.spec.train.device, self.spec.train.threads, self.plan.seed)
+        return Runtime.of(self.spec.train, self.plan.seed, self.plan.name)
 
 
 class _atomic:

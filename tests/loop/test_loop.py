@@ -242,18 +242,24 @@ def test_the_openrlhf_trainer_writes_its_job_and_stops_until_launched(tmp_path):
     assert len(prompts) == 3 * 2 and all("<tools>" in json.loads(line)["prompt"] for line in prompts)
 
 
-def test_fresh_clears_the_run_and_a_policy_not_on_this_machine_fails_before_synthesis(tmp_path):
+def test_fresh_clears_what_earlier_runs_left(tmp_path):
     recipe, run_dir = write_recipe(tmp_path), tmp_path / "run"
-    for leftover in ("datasets/train.jsonl", "checkpoints/old/config.json", "report/accuracy.png"):
+    for leftover in ("datasets/stale.jsonl", "checkpoints/old/config.json", "report/stale.png", "openrlhf/x/y"):
         (run_dir / leftover).parent.mkdir(parents=True, exist_ok=True)
         (run_dir / leftover).write_text("old", encoding="utf-8")
     result = CliRunner().invoke(main, ["run", str(recipe), "--fresh", "--set", f"run_dir={run_dir}",
-                                       "--set", "models.policy.model=Qwen/Qwen2.5-0.5B-Instruct",
                                        "--set", "train={trainer: openrlhf}"])
+    assert result.exit_code == 0, result.output
+    assert not any((run_dir / name).exists() for name in ("datasets/stale.jsonl", "checkpoints/old", "report/stale.png",
+                                                          "openrlhf/x"))
+    assert (run_dir / "datasets" / "train.jsonl").is_file()
+
+
+def test_a_policy_not_on_this_machine_fails_at_compile_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    recipe, run_dir = write_recipe(tmp_path), tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(recipe), "--set", f"run_dir={run_dir}",
+                                       "--set", "models.policy.model=Qwen/Qwen2.5-0.5B-Instruct"])
     assert result.exit_code == 2, result.output
-    assert "models.policy.model is 'Qwen/Qwen2.5-0.5B-Instruct'" in result.output and "checkpoint_path" in result.output
-    assert "Traceback" not in result.output
-    assert not any((run_dir / name).exists() for name in ("datasets", "checkpoints", "report"))
-    with Store.open(run_dir, read_only=True) as store:
-        _, count = store.query("SELECT count(*) FROM episodes")
-        assert count == [(0,)] and store.stages(store.current_run()) == []
+    assert "'Qwen/Qwen2.5-0.5B-Instruct' is not in the local Hugging Face cache" in result.output
+    assert "Traceback" not in result.output and not (run_dir / "store.duckdb").exists()

@@ -345,3 +345,55 @@ def test_role_factory_shares_one_budget_capped_by_the_strictest_spec(server):
     assert user.signature.instructions == "Be brief." and factory.build("assistant", loose).client is user.client
     with pytest.raises(UsageError, match="unknown role"):
         factory.build("judge", loose)
+
+
+# --- request fields: top_p, seed, extra_body ----------------------------------------------------------------
+
+THINKING_OFF = {"chat_template_kwargs": {"enable_thinking": False}}
+
+
+def test_top_p_and_seed_reach_the_request_body(server, rng):
+    client = client_for(spec(server.base_url, top_p=0.9, seed=11))
+    ToolServer(client).call(WEATHER, Call("get_weather", {"city": "x"}), GOAL, [], rng)
+    [body] = server.bodies
+    assert (body["top_p"], body["seed"], body["temperature"]) == (0.9, 11, 0.8) and "chat_template_kwargs" not in body
+
+
+def test_extra_body_is_merged_into_every_request_body_and_failures_are_still_retried(server, rng):
+    client = client_for(spec(server.base_url, top_p=0.5, seed=3, extra_body=THINKING_OFF, max_retries=2))
+    server.fail_next(1, "500")
+    user, tool_server = UserSimulator(client), ToolServer(client)
+    assert user.request(GOAL, {"get_weather": WEATHER}, rng)
+    assert not tool_server.call(WEATHER, Call("get_weather", {"city": "x"}), GOAL, [], rng).error
+    assert server.requests == 3 and len(server.bodies) == 2
+    for body in server.bodies:
+        assert body["chat_template_kwargs"] == {"enable_thinking": False}
+        assert (body["top_p"], body["seed"], body["model"]) == (0.5, 3, "fake-model")
+
+
+def test_extra_body_with_a_dead_endpoint_names_the_url(rng):
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    with pytest.raises(RoleError) as raised:
+        ToolServer(client_for(spec(url, max_retries=0, extra_body=THINKING_OFF))).call(
+            WEATHER, Call("get_weather", {}), GOAL, [], rng)
+    assert url in str(raised.value) and "failed after 1 attempt(s)" in str(raised.value)
+
+
+def test_extra_body_may_not_set_what_inftool_sets():
+    with pytest.raises(ValueError, match="'temperature' is set by inftool in every request"):
+        spec("http://127.0.0.1:1/v1", extra_body={"temperature": 0.0})
+
+
+def test_the_evaluation_endpoint_sends_top_p_seed_and_extra_body(server):
+    from inftool.evaluate.runner import Item, endpoint_policy
+
+    item = Item("heldout", "single", "e1", [{"role": "user", "content": "Weather in Oslo?"}], [WEATHER.to_openai()],
+                [WEATHER.to_openai()["function"]], [])
+    answer = endpoint_policy(spec(server.base_url, top_p=0.7, seed=5, extra_body=THINKING_OFF))(item)
+    assert answer["tool_calls"][0]["function"]["name"] == "get_weather"
+    plain = endpoint_policy(spec(server.base_url))(item)
+    assert plain["tool_calls"]
+    with_fields, without = server.bodies
+    assert (with_fields["top_p"], with_fields["seed"], with_fields["temperature"]) == (0.7, 5, 0.0)
+    assert with_fields["chat_template_kwargs"] == {"enable_thinking": False}
+    assert not {"top_p", "seed", "chat_template_kwargs"} & set(without)

@@ -2,7 +2,9 @@
 
 - ``build_lm(spec)``: a ``dspy.LM`` for an OpenAI-compatible endpoint (DSPy's native lm15 engine:
   one pooled HTTP client per LM, ``timeout`` as the transport's read/write/pool limit, no response
-  cache, no DSPy-side retries) or for a custom in-process engine made by a factory.
+  cache, no DSPy-side retries; ``top_p`` and ``seed`` are sent with every request; with ``extra_body``,
+  DSPy's LiteLLM engine, since lm15 refuses request fields it has no canonical place for, while LiteLLM
+  merges ``extra_body`` into the body) or for a custom in-process engine made by a factory.
 - ``LMClient``: one LM plus its call policy. Every role's LM call goes through ``LMClient.predict``:
   at most ``concurrency`` calls in flight, retries with exponential backoff and jitter on transport
   errors, timeouts, rate limits and server errors, and any failure or malformed answer turned into a
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import random
 import threading
@@ -85,6 +88,18 @@ def _endpoint_provider() -> str:
     return ENDPOINT_PROVIDER
 
 
+def _request_options(spec: OpenAIModelSpec) -> tuple[str, dict[str, Any]]:
+    """(DSPy engine, request fields beyond temperature and max_tokens) for a spec: lm15 carries top_p and seed;
+    an ``extra_body`` needs LiteLLM, which merges it into every request body."""
+    options: dict[str, Any] = {k: v for k, v in (("top_p", spec.top_p), ("seed", spec.seed)) if v is not None}
+    if not spec.extra_body:
+        return "lm15", options
+    if importlib.util.find_spec("litellm") is None:
+        raise UsageError(f"model {spec.model!r}: extra_body is sent through LiteLLM, which is not installed "
+                         "(hint: pip install litellm)")
+    return "litellm", {**options, "extra_body": dict(spec.extra_body)}
+
+
 def _openai_lm(spec: OpenAIModelSpec) -> dspy.LM:
     # DSPy reads a remote model-metadata map on first use (5 s timeout); use its bundled copy instead.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -93,9 +108,10 @@ def _openai_lm(spec: OpenAIModelSpec) -> dspy.LM:
     if not _is_openai(spec):
         client["api_base"] = spec.base_url
         provider = _endpoint_provider()
+    engine, options = _request_options(spec)
     try:
         return dspy.LM(f"{provider}/{spec.model}", temperature=spec.temperature, max_tokens=spec.max_tokens,
-                       cache=False, num_retries=0, engine="lm15", **client)
+                       cache=False, num_retries=0, engine=engine, **options, **client)
     except (LMError, ValueError, TypeError) as exc:
         raise UsageError(f"model {spec.model!r}: {exc}") from None
 

@@ -1,0 +1,196 @@
+"""The local trainer's options on the tiny policy (CPU): LoRA in SFT and GRPO (adapters saved, and merged into a
+checkpoint the pipeline reads), gradient accumulation with exact step counts, precision, TRL pass-through."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from inftool.compile import compile_recipe
+from inftool.errors import UsageError
+from inftool.spec import load_recipe
+from inftool.spec.backends import TinyScratchSpec
+from inftool.spec.training import LocalTrainSpec
+from inftool.store import Store
+from inftool.synth import run_stage
+
+pytest.importorskip("trl", reason="training needs the train extra")
+pytest.importorskip("peft", reason="LoRA needs peft (the train extra)")
+
+from inftool.train import local  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC = TinyScratchSpec(hidden_size=32, layers=1, heads=2, kv_heads=1, vocab_size=512, max_length=512)
+TRAIN = LocalTrainSpec(trainer="local", threads=1, lora={"r": 4, "alpha": 8, "dropout": 0.0},
+                       sft={"batch_size": 4, "gradient_accumulation_steps": 2, "epochs": 1},
+                       grpo={"steps": 2, "group_size": 2, "prompts_per_step": 2, "gradient_accumulation_steps": 2,
+                             "max_new_tokens": 8})
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """(episodes, the untrained tiny checkpoint) from 40 synthesised smoke episodes."""
+    from inftool.train.tiny import build_tiny
+
+    run = tmp_path_factory.mktemp("run")
+    loaded = load_recipe(REPO / "recipes" / "smoke.yaml", [f"run_dir={run}"])
+    compiled = compile_recipe(loaded)
+    run_stage(loaded, compiled, episodes=40)
+    with Store.open(run, read_only=True) as store:
+        episodes = [e for e in store.episodes(store.current_run())]
+    tools = [t.to_openai() for t in compiled.catalog]
+    start = build_tiny(SPEC, tools, [e["messages"] for e in episodes], tmp_path_factory.mktemp("tiny"), seed=3)
+    return episodes, start
+
+
+@pytest.fixture(scope="module")
+def sft_run(setup, tmp_path_factory):
+    """LoRA SFT with gradient accumulation: (phase, progress-bar steps, the checkpoint, the rows)."""
+    from transformers import AutoTokenizer
+
+    from inftool.train.data import sft_data
+
+    episodes, start = setup
+    rows = sft_data(episodes, AutoTokenizer.from_pretrained(start), SPEC.max_length).rows
+    out = tmp_path_factory.mktemp("ckpt") / "iter0-sft"
+    bar: list[int] = []
+    phase = local.sft(start, rows, TRAIN.sft, out, local.Runtime.of(TRAIN, 0, "test"), max_length=SPEC.max_length,
+                      on_step=bar.append)
+    return phase, sum(bar), out, rows
+
+
+def weights(path: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(path / "model.safetensors"))
+
+
+def test_lora_sft_saves_adapters_and_a_merged_checkpoint(setup, sft_run):
+    _, start = setup
+    phase, bar, out, rows = sft_run
+    assert phase.steps == bar == local.sft_steps(len(rows), TRAIN.sft) == -(-len(rows) // 4)
+    assert {"config.json", "model.safetensors", "tokenizer.json", "adapter"} <= {p.name for p in out.iterdir()}
+    assert not (out / "adapter_config.json").exists()  # the top level is a plain full checkpoint
+    adapter = json.loads((out / local.ADAPTER_DIR / "adapter_config.json").read_text(encoding="utf-8"))
+    assert adapter["r"] == 4 and adapter["lora_alpha"] == 8 and adapter["base_model_name_or_path"] == str(start)
+    assert (out / local.ADAPTER_DIR / "adapter_model.safetensors").is_file()
+    before, after = weights(start), weights(out)
+    assert before.keys() == after.keys() and not any("lora" in name for name in after)
+    assert any(not (before[k] == after[k]).all() for k in before)  # the adapters were merged in
+
+
+def test_the_adapters_on_the_start_model_equal_the_merged_checkpoint(setup, sft_run):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    _, start = setup
+    _, _, out, _ = sft_run
+    base = AutoModelForCausalLM.from_pretrained(start, dtype=torch.float32)
+    adapted = PeftModel.from_pretrained(base, str(out / local.ADAPTER_DIR)).eval()
+    merged = AutoModelForCausalLM.from_pretrained(out).eval()
+    ids = torch.tensor([[5, 17, 42, 99, 7]])
+    with torch.inference_mode():
+        assert torch.allclose(adapted(ids).logits, merged(ids).logits, atol=1e-4)
+
+
+def test_the_merged_checkpoint_evaluates_as_a_local_policy(setup, sft_run):
+    from inftool.evaluate import runner
+    from inftool.evaluate.local import LocalPolicy
+
+    episodes, _ = setup
+    items = runner.episode_items([e for e in episodes if e["accepted"]][:2])
+    results = runner.evaluate(items, LocalPolicy(sft_run[2], max_new_tokens=8, batch_size=2))
+    assert len(results) == 2 and all(r["valid"] or r["error_kind"] for r in results)
+
+
+def test_lora_grpo_with_accumulation_starts_from_the_merged_sft_checkpoint(setup, sft_run, tmp_path):
+    from inftool.reward import RewardConfig
+    from inftool.train.data import prompt_items, prompt_rows
+    from inftool.train.stage import _tokenizer
+
+    episodes, _ = setup
+    start = sft_run[2]
+    prompts = prompt_rows(prompt_items(episodes), _tokenizer(start))
+    bar: list[int] = []
+    phase = local.grpo(start, prompts, TRAIN.grpo, RewardConfig(), tmp_path / "iter0-grpo",
+                       local.Runtime.of(TRAIN, 0, "test"), on_step=bar.append)
+    assert phase.steps == sum(bar) == TRAIN.grpo.steps
+    assert sum("reward" in entry for entry in phase.logs) == TRAIN.grpo.steps
+    adapter = json.loads((tmp_path / "iter0-grpo" / "adapter" / "adapter_config.json").read_text(encoding="utf-8"))
+    assert adapter["base_model_name_or_path"] == str(start)
+    assert (tmp_path / "iter0-grpo" / "config.json").is_file()
+
+
+@pytest.mark.parametrize(("rows", "settings", "steps"), [
+    (21, {"batch_size": 4}, 6),
+    (21, {"batch_size": 4, "gradient_accumulation_steps": 2}, 6),
+    (21, {"batch_size": 4, "gradient_accumulation_steps": 4, "epochs": 1.5}, 9),
+    (21, {"batch_size": 4, "epochs": 1.5, "extra": {"dataloader_drop_last": True}}, 8),
+    (10, {"batch_size": 8, "gradient_accumulation_steps": 8}, 2),
+    (50, {"max_steps": 7, "gradient_accumulation_steps": 2}, 7),
+])
+def test_sft_steps_count_optimiser_steps_as_the_trainer_does(rows, settings, steps):
+    spec = LocalTrainSpec(trainer="local", sft={"epochs": 1, **settings}).sft
+    assert local.sft_steps(rows, spec) == steps
+
+
+def test_sft_steps_match_a_full_fine_tuning_run_with_accumulation_and_extra(setup, sft_run, tmp_path):
+    _, start = setup
+    rows = sft_run[3]
+    train = LocalTrainSpec(trainer="local", threads=1, sft={"batch_size": 4, "gradient_accumulation_steps": 4,
+                                                            "epochs": 1.5, "extra": {"lr_scheduler_type": "linear"}})
+    bar: list[int] = []
+    phase = local.sft(start, rows, train.sft, tmp_path / "full", local.Runtime.of(train, 0, "test"),
+                      max_length=SPEC.max_length, on_step=bar.append)
+    assert phase.steps == sum(bar) == local.sft_steps(len(rows), train.sft)
+    assert not (tmp_path / "full" / "adapter").exists() and (tmp_path / "full" / "model.safetensors").is_file()
+
+
+def test_precision_auto_is_bf16_or_fp16_on_a_gpu_and_fp32_on_the_cpu(monkeypatch):
+    import torch
+
+    assert local.Runtime(device="cpu").resolved_precision() == "fp32"
+    assert local.Runtime(device="cpu", precision="bf16").resolved_precision() == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    assert local.Runtime().resolved_precision() == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
+    assert local.Runtime().resolved_precision() == "fp16"
+    assert local.Runtime(precision="fp32").resolved_precision() == "fp32"
+    config = local.Runtime(precision="fp16").config(Path("/runs/x/checkpoints/r/iter0-sft"))
+    assert (config["fp16"], config["bf16"], config["use_cpu"], config["run_name"]) == (True, False, False,
+                                                                                      "inftool-iter0-sft")
+
+
+def test_lora_loads_the_frozen_base_in_the_training_precision(setup):
+    import torch
+
+    _, start = setup
+    lora = TRAIN.lora
+    assert local.Runtime(device="cpu", precision="bf16", lora=lora).load(start).dtype == torch.bfloat16
+    assert local.Runtime(device="cpu", precision="bf16").load(start).dtype == torch.float32  # fp32 master weights
+
+
+def test_extra_overrides_inftool_defaults_and_trl_refusals_are_usage_errors():
+    from trl import SFTConfig
+
+    settings = {"output_dir": "/tmp/x", "use_cpu": True, "lr_scheduler_type": "cosine", "report_to": "none"}
+    assert local.trl_config(SFTConfig, "sft", settings, {"lr_scheduler_type": "linear"}).lr_scheduler_type == "linear"
+    with pytest.raises(UsageError, match=r"trl.SFTConfig refuses the settings of train.sft .*'lr_scheduler_type'"):
+        local.trl_config(SFTConfig, "sft", settings, {"lr_scheduler_type": "no-such-schedule"})
+
+
+def test_tensorboard_logs_go_under_the_run_directory(monkeypatch):
+    monkeypatch.delenv("TENSORBOARD_LOGGING_DIR", raising=False)
+    out = Path("/runs/x/checkpoints/r/iter1-grpo")
+    with local.Runtime(report_to="tensorboard").tracking(out):
+        import os
+
+        assert os.environ["TENSORBOARD_LOGGING_DIR"] == "/runs/x/checkpoints/r/tensorboard/iter1-grpo"
+    assert "TENSORBOARD_LOGGING_DIR" not in os.environ
+    monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", "/mine")
+    with local.Runtime(report_to="tensorboard").tracking(out):
+        assert os.environ["TENSORBOARD_LOGGING_DIR"] == "/mine"  # the user's choice wins
