@@ -8,7 +8,7 @@ from typing import Any
 
 from inftool.catalog import Catalog, LoadedCatalogs, load_catalogs
 from inftool.catalog.refine import refine
-from inftool.errors import CatalogError, Problem, RecipeError
+from inftool.errors import CatalogError, Problem, RecipeError, UsageError
 from inftool.rundir import RunDir
 from inftool.spec import LoadedRecipe
 from inftool.spec.base import is_path_key
@@ -59,7 +59,7 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
         refined = RefineResult(threshold=spec.refine.threshold, action=spec.refine.action, tools_before=before,
                                tools_after=len(catalog), groups=[RefineGroup(kept=m.kept, absorbed=list(m.absorbed),
                                                                              similarity=list(m.similarity)) for m in merges])
-    problems = _server_problems(loaded, catalog)
+    problems = _server_problems(loaded, catalog) + _policy_problems(loaded)
     if problems:
         raise RecipeError(problems)
     scenarios, warnings = _scenarios(loaded, catalog)
@@ -107,7 +107,9 @@ def loop_stages(iterations: int, trainer: str) -> list[tuple[int, str]]:
 
 
 def _settings(loaded: LoadedRecipe) -> Any:
-    """The recipe's settings for hashing: paths relative to the recipe, so the hash is the same on every machine."""
+    """The recipe's settings for hashing: paths relative to the recipe, so the hash is the same on every machine,
+    and only the values that differ from their defaults, so a new recipe key with a default (a later
+    version of inftool) leaves existing runs, and their episodes' train/held-out split, as they were."""
     base = loaded.path.parent
 
     def portable(node: Any, key: str = "") -> Any:
@@ -119,7 +121,7 @@ def _settings(loaded: LoadedRecipe) -> Any:
             return os.path.relpath(node, base)
         return node
 
-    return portable(loaded.spec.model_dump(mode="json", exclude={"extends", "run_dir"}))
+    return portable(loaded.spec.model_dump(mode="json", exclude={"extends", "run_dir"}, exclude_defaults=True))
 
 
 def _scenarios(loaded: LoadedRecipe, catalog: Catalog) -> tuple[Scenarios, list[str]]:
@@ -172,6 +174,21 @@ def _server_problems(loaded: LoadedRecipe, catalog: Catalog) -> list[Problem]:
     return problems
 
 
+def _policy_problems(loaded: LoadedRecipe) -> list[Problem]:
+    """A trained policy named by a hub id must be in the local Hugging Face cache (looked up offline): found now,
+    not after synthesis. The training stage starts from the snapshot it resolves to."""
+    name = loaded.spec.train.policy
+    model = loaded.spec.models[name]
+    if not getattr(model, "from_hub", False):
+        return []
+    try:
+        model.start()
+    except UsageError as exc:
+        key = ("models", name, "model")
+        return [Problem(loaded.where(key), ".".join(key), str(exc))]
+    return []
+
+
 def _pin_problems(loaded: LoadedRecipe, catalog: Catalog, pattern: str, values: dict[str, Any]) -> list[Problem]:
     from jsonschema import Draft202012Validator
 
@@ -210,6 +227,10 @@ def _role(spec: Any, role: str, catalog: Catalog) -> RoleProgram:
 def _training(spec: Any) -> TrainingJob:
     train = spec.train
     policy = spec.models[train.policy]
-    options = train.cluster.model_dump() if train.trainer == "openrlhf" else {"device": train.device, "threads": train.threads}
+    if train.trainer == "openrlhf":
+        options = train.cluster.model_dump()
+    else:
+        options = {"device": train.device, "threads": train.threads, "precision": train.precision,
+                   "lora": train.lora.model_dump() if train.lora else None, "report_to": train.report_to}
     return TrainingJob(trainer=train.trainer, policy={"name": train.policy, **policy.model_dump(mode="json")},
                        sft=train.sft.model_dump(), grpo=train.grpo.model_dump(), options=options)

@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "10578952cb2b1f20613fb9b2245f2f633ccc5bd07f5afebef59c1611cda1b6df"
+SMOKE_DIGEST = "ef6a0cb6b178a924a2441b7b8f356fd4a2037fc6766ddfb247ccfc76c045fb29"
 
 
 def episodes_digest(run_dir: Path) -> str:
