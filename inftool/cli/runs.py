@@ -155,10 +155,18 @@ def gaps(recipe: Path, overrides: tuple[str, ...], limit: int) -> None:
 
 @main.command("export")
 @recipe_argument
-@click.option("--format", "fmt", type=click.Choice(["openai", "sharegpt", "parquet", "mcp"]), required=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Directory (default: <run_dir>/export/<format>).")
-def export_(recipe: Path, overrides: tuple[str, ...], fmt: str, out: Path | None) -> None:
-    """Write verified episodes for trainers: train and held-out splits (split fixed by the seed)."""
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["openai", "sharegpt", "parquet", "mcp", "grpo", "verl", "rejected"]),
+              help="openai/parquet/sharegpt/mcp: verified conversations; grpo/verl: RL prompts with the gated "
+                   "reward's label; rejected: rejected episodes with the failed gate and reason.")
+@click.option("--wire-arguments", is_flag=True,
+              help="openai/parquet: tool-call arguments as JSON strings (OpenAI's wire form, for OpenAI's fine-tuning "
+                   "API) instead of objects (what chat templates and Hugging Face trainers want).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory (default: <run_dir>/export/<format>).")
+def export_(recipe: Path, overrides: tuple[str, ...], fmt: str, wire_arguments: bool, out: Path | None) -> None:
+    """Write the run's episodes for trainers: train and held-out splits (split fixed by the seed) and a dataset
+    card (README.md) that `datasets.load_dataset(DIR)` reads."""
     from inftool.errors import UsageError
     from inftool.export import export
     from inftool.rundir import RunDir
@@ -168,6 +176,9 @@ def export_(recipe: Path, overrides: tuple[str, ...], fmt: str, out: Path | None
         run_id = store.current_run()
         if run_id is None:
             raise UsageError("the store holds no run yet (hint: run `inftool synth RECIPE` first)")
-        written = export(store, run_id, fmt, out)
+        written = export(store, run_id, fmt, out, wire_arguments=wire_arguments)
+    kind = "rejected episodes" if fmt == "rejected" else "prompts" if fmt in ("grpo", "verl") else "episodes"
     for split, (path, count) in written.items():
-        click.echo(f"{split}: {count} episodes -> {path}")
+        click.echo(f"{split}: {count} {kind} -> {path}")
+    reward = f"; reward: {out / 'compute_score.py'}" if fmt == "verl" else ""
+    click.echo(f"dataset card: {out / 'README.md'}{reward}")

@@ -16,9 +16,6 @@ from inftool.store import rows
 from inftool.store.summaries import RunSummaries
 
 _JSON_COLUMNS = ("messages", "tools", "goal")
-_MESSAGES = ('[{"role": "VARCHAR", "content": "VARCHAR", "tool_call_id": "VARCHAR", "name": "VARCHAR", '
-             '"tool_calls": [{"id": "VARCHAR", "type": "VARCHAR", '
-             '"function": {"name": "VARCHAR", "arguments": "VARCHAR"}}]}]')
 
 
 def _literal(text: str) -> str:
@@ -123,25 +120,28 @@ class StoreReader(RunSummaries):
         finally:
             cursor.close()
 
-    def copy_parquet(self, run_id: str, split: str, path: Path) -> int:
-        """Write the run's accepted episodes of one split to a Parquet file; returns the row count.
+    def copy_parquet(self, source: Path, columns: dict[str, str], path: Path) -> int:
+        """Convert a JSON Lines file to a Parquet file, each column of the given DuckDB type; returns the row
+        count. ``JSON`` columns (and ``JSON[]``, lists of them) become Parquet's JSON logical type, which
+        ``datasets`` (4.7 and later) reads back as objects of any shape: one schema holds tool-call arguments
+        and parameter schemas that differ from row to row. ``source`` may be empty (a file with the schema
+        and no rows)."""
+        types = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns.items())
+        names = ", ".join('"' + name.replace('"', '""') + '"' for name in columns)
+        select = (f"SELECT {names} FROM read_json({_literal(str(source))}, columns={{{types}}}, "
+                  "format='newline_delimited', maximum_object_size=1073741824)")
+        cursor = self._con.cursor()  # COPY takes no parameters; a cursor leaves the reader's results alone
+        try:
+            cursor.execute(f"COPY ({select}) TO {_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)").fetchall()
+            return cursor.execute(f"SELECT count(*) FROM read_parquet({_literal(str(path))})").fetchone()[0]
+        finally:
+            cursor.close()
 
-        ``messages`` is a list of structs (role, content, tool_calls, tool_call_id, name) and ``tools`` a
-        list of {type, function: {name, description, parameters}} where ``parameters`` stays JSON text
-        (schemas differ from tool to tool), so ``datasets`` reads the file with one fixed schema."""
-        where = f"run_id = {_literal(run_id)} AND accepted AND split = {_literal(split)}"  # COPY takes no parameters
-        select = f"""
-            SELECT episode_id, iteration, idx, complexity, tool, split,
-                   from_json(messages, '{_MESSAGES}') AS messages,
-                   [{{'type': json_extract_string(t, '$.type'),
-                      'function': {{'name': json_extract_string(t, '$.function.name'),
-                                    'description': json_extract_string(t, '$.function.description'),
-                                    'parameters': json_extract(t, '$.function.parameters')::VARCHAR}}}}
-                    FOR t IN from_json(tools, '["JSON"]')] AS tools
-            FROM episodes WHERE {where} ORDER BY iteration, idx"""
-        self._con.execute(f"COPY ({select}) TO {_literal(str(path))} (FORMAT parquet)").fetchall()
-        count = self._all(f"SELECT count(*) FROM episodes WHERE {where}")[0][0]
-        return count
+    def episode_counts(self, run_id: str, *, accepted: bool | None = True) -> list[Any]:
+        """Rows (complexity, split, episodes) of the run's episodes (``accepted=None``: accepted and rejected)."""
+        where = "" if accepted is None else f" AND accepted = {bool(accepted)}"
+        return self._rows(f"SELECT complexity, split, count(*) AS episodes FROM episodes WHERE run_id = ?{where} "
+                          "GROUP BY ALL ORDER BY complexity, split", [run_id])
 
     def verdicts(self, episode_id: str) -> list[Any]:
         """Rows (position, gate, passed, reason) of one episode, in the order the gates ran."""

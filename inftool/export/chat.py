@@ -1,54 +1,39 @@
-"""Writing verified episodes in the formats trainers read, split into train and held-out sets.
+"""Whole conversations: OpenAI chat JSON Lines and Parquet rows, ShareGPT, MCP transcripts, rejected episodes.
 
-- ``openai``: JSON Lines of ``{"messages": [...], "tools": [...]}`` (OpenAI chat format, as TRL's
-  SFT trainer and most fine-tuning APIs read it);
-- ``sharegpt``: JSON Lines of ``{"conversations": [{"from": "human"|"gpt"|"function_call"|"observation",
-  "value": ...}], "tools": "<JSON>"}`` (LLaMA-Factory's ShareGPT with function calling);
-- ``parquet``: one row per episode with nested ``messages`` and ``tools`` columns, readable by
-  ``datasets.load_dataset("parquet", ...)``;
-- ``mcp``: JSON Lines of MCP transcripts ``{"id", "transcript": [...]}``: the ``tools/list`` request
-  and result first, then the user's and assistant's text turns (``{"role", "content"}``) with every
-  tool call as a JSON-RPC ``tools/call`` request and its result (``content``, ``structuredContent``
-  for an object, ``isError``), in conversation order.
-The split of every episode is fixed when it is synthesised (by the seed), so exports agree.
+Every record function takes a stored episode (``StoreReader.episodes``), its position in its split and the
+export's `Options`, and returns one JSON-ready record.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-FORMATS = ("openai", "sharegpt", "parquet", "mcp")
-SPLITS = ("train", "heldout")
+from inftool.core.messages import arguments_object, for_template, for_wire
+
+from .options import Options
 
 
-def export(store, run_id: str, fmt: str, out_dir: Path) -> dict[str, tuple[Path, int]]:
-    """Write ``<out_dir>/<split>.<ext>`` for each split; returns {split: (path, episodes written)}."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for split in SPLITS:
-        if fmt == "parquet":
-            path = out_dir / f"{split}.parquet"
-            written[split] = (path, store.copy_parquet(run_id, split, path))
-            continue
-        path, count = out_dir / f"{split}.jsonl", 0
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as out:
-            for episode in store.episodes(run_id, accepted=True, split=split):
-                record = RECORDS[fmt](episode)
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
-        tmp.replace(path)
-        written[split] = (path, count)
-    return written
+def messages_of(episode: dict[str, Any], options: Options) -> list[dict[str, Any]]:
+    """The episode's messages as trainers read them (``for_template``: arguments as objects, no null
+    fields, content always present), or with the arguments back in OpenAI's wire form (JSON strings)."""
+    messages = for_template(episode["messages"])
+    return for_wire(messages) if options.wire_arguments else messages
 
 
-def openai_record(episode: dict[str, Any]) -> dict[str, Any]:
-    return {"messages": episode["messages"], "tools": episode["tools"]}
+def openai_record(episode: dict[str, Any], position: int, options: Options) -> dict[str, Any]:
+    """``{"messages", "tools"}``: OpenAI's chat format, as TRL's SFTTrainer and fine-tuning APIs read it."""
+    return {"messages": messages_of(episode, options), "tools": episode["tools"]}
 
 
-def sharegpt_record(episode: dict[str, Any]) -> dict[str, Any]:
+def parquet_record(episode: dict[str, Any], position: int, options: Options) -> dict[str, Any]:
+    """The OpenAI record with the episode's place in the run (id, iteration, index, scenario cell, split)."""
+    keys = ("episode_id", "iteration", "idx", "complexity", "tool", "split")
+    return {**{key: episode[key] for key in keys}, **openai_record(episode, position, options)}
+
+
+def sharegpt_record(episode: dict[str, Any], position: int, options: Options) -> dict[str, Any]:
+    """LLaMA-Factory's ShareGPT with function calling: ``function_call`` and ``observation`` turns."""
     conversation: list[dict[str, str]] = []
     results: list[Any] = []
     for message in episode["messages"]:
@@ -60,7 +45,7 @@ def sharegpt_record(episode: dict[str, Any]) -> dict[str, Any]:
         elif message["role"] == "tool":
             results.append(json.loads(message["content"]))
         elif message.get("tool_calls"):
-            calls = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])}
+            calls = [{"name": c["function"]["name"], "arguments": arguments_object(c["function"]["arguments"])}
                      for c in message["tool_calls"]]
             conversation.append({"from": "function_call", "value": json.dumps(calls[0] if len(calls) == 1 else calls)})
         else:
@@ -74,7 +59,7 @@ def _observation(results: list[Any]) -> dict[str, str]:
     return {"from": "observation", "value": json.dumps(results[0] if len(results) == 1 else results)}
 
 
-def mcp_record(episode: dict[str, Any]) -> dict[str, Any]:
+def mcp_record(episode: dict[str, Any], position: int, options: Options) -> dict[str, Any]:
     """An episode as an MCP transcript: JSON-RPC tools/list and tools/call messages among the text turns.
 
     A result is an error (``isError``) when it is ``{"error": ...}`` alone, as the tool servers write them."""
@@ -88,7 +73,8 @@ def mcp_record(episode: dict[str, Any]) -> dict[str, Any]:
         elif message.get("tool_calls"):
             for call in message["tool_calls"]:
                 ids[call["id"]] = len(ids) + 1
-                params = {"name": call["function"]["name"], "arguments": json.loads(call["function"]["arguments"])}
+                function = call["function"]
+                params = {"name": function["name"], "arguments": arguments_object(function["arguments"])}
                 transcript.append(_rpc(ids[call["id"]], method="tools/call", params=params))
         else:
             transcript.append({"role": message["role"], "content": message["content"]})
@@ -109,5 +95,12 @@ def _call_result(text: str) -> dict[str, Any]:
     return {**result, "isError": error}
 
 
-RECORDS = {"openai": openai_record, "sharegpt": sharegpt_record, "mcp": mcp_record}
-"""How each JSON Lines format writes one episode."""
+def rejected_record(episode: dict[str, Any], position: int, options: Options) -> dict[str, Any]:
+    """A rejected episode: the conversation as far as it went, the first gate that failed and why, and the
+    calls its goal planned (steps of ``{"name", "arguments"}``; calls in one step are parallel), for
+    preference pairs (planned calls as the chosen answer) or error analysis."""
+    goal = episode["goal"]
+    return {"episode_id": episode["episode_id"], "iteration": episode["iteration"], "split": episode["split"],
+            "complexity": episode["complexity"], "tool": episode["tool"], "failed_gate": episode["failed_gate"],
+            "reason": episode["reason"], "error": episode["error"], "planned_calls": goal.get("steps", []),
+            "messages": messages_of(episode, options), "tools": episode["tools"]}
