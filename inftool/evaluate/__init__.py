@@ -1,7 +1,9 @@
 """Judging tool calls the way the Berkeley Function-Calling Leaderboard does.
 
-* `parse_calls` reads the calls out of a model output (OpenAI tool_calls, Hermes/Qwen
-  ``<tool_call>`` text, JSON, BFCL's Python-call syntax);
+* `parse_calls` reads the calls out of a model output: OpenAI tool_calls, JSON, BFCL's Python-call
+  syntax, and the call formats of the model families (Hermes/Qwen, Qwen3.5 XML, GLM, Mistral,
+  DeepSeek, Granite, Kimi, functionary, Llama, gpt-oss, Gemma, LFM, Cohere: ``formats``); an output
+  that tries to call but cannot be read is ``None`` (unparseable), never "no call";
 * `check` gives the leaderboard's AST-checker verdict for one BFCL entry, with an error kind
   (`ERROR_KINDS`) when the calls are wrong; `irrelevance_check` / `relevance_check` the verdict
   of the (ir)relevance categories; `check_call` one call against one expected call;

@@ -5,20 +5,43 @@
 * an OpenAI assistant message (``{"role": "assistant", "content": ..., "tool_calls": [...]}``), a
   list of its ``tool_calls`` objects (``{"id", "type", "function": {"name", "arguments"}}``), with
   arguments as a JSON string or a dict;
-* Hermes / Qwen text: one or several ``<tool_call>{"name": ..., "arguments": ...}</tool_call>``
-  blocks (also after a ``<think>...</think>`` block), Mistral's ``[TOOL_CALLS] [...]``, Llama's
-  ``<|python_tag|>{...}`` and BFCL's ``<TOOLCALL>[...]</TOOLCALL>``;
-* a bare JSON object ``{"name", "arguments" | "parameters"}``, a list of them, either one wrapped
-  as ``{"function": {...}}``, or BFCL's decoded form ``[{"func": {"arg": value}}]``;
+* a bare JSON object ``{"name", "arguments" | "parameters"}`` (Llama 3.x writes ``parameters``), a list
+  of them (xLAM), either one wrapped as ``{"function": {...}}``, Cohere's ``{"tool_name", "parameters"}``,
+  or BFCL's decoded form ``[{"func": {"arg": value}}]``;
 * BFCL's Python-call syntax ``[f(a=1, b="x"), g.h(c=[1, 2], d={"k": 1.5})]``, read with `ast`
   (never evaluated) into the values BFCL's own decoder gives: literals (negative numbers, tuples,
   nested lists and dicts, True / False / None), bare names as strings, calls without keyword
   arguments as their source text, calls with keyword arguments as ``{name: {arg: value}}``,
-  arithmetic on numbers computed. Positional arguments are ignored, as BFCL does.
+  arithmetic on numbers computed. Positional arguments are ignored, as BFCL does;
+* the text formats of the model families (the family readers are in `inftool.evaluate.formats`):
 
-Code fences around any of these are ignored. It returns the calls, ``[]`` when the output is a plain
-answer with no call in it, and ``None`` when it tries to make calls that cannot be read. It never
-raises.
+  - Hermes / Qwen2.5 / Qwen3: ``<tool_call>{"name": ..., "arguments": ...}</tool_call>`` blocks;
+  - Qwen3.5 / Qwen3-Coder / Nemotron 3: ``<tool_call><function=NAME><parameter=KEY>VALUE</parameter>...
+    </function></tool_call>``, also without the ``<tool_call>`` wrapper; values are JSON when they
+    parse as JSON (and Python's True / False / None), else the stripped text;
+  - GLM-4.5 / GLM4-MoE: ``<tool_call>NAME<arg_key>K</arg_key><arg_value>V</arg_value>...</tool_call>``;
+  - Mistral: ``[TOOL_CALLS] [{...}, ...]`` and v11's ``[TOOL_CALLS]NAME[ARGS]{...}`` (several);
+  - Llama 3.1 ``<|python_tag|>{...}`` and ``<function=NAME>{...}</function>`` (also functionary v3.1);
+  - DeepSeek V3 / R1 ``<｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\n{...}\n```<｜tool▁call▁end｜>``
+    and V3.1 ``<｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{...}<｜tool▁call▁end｜>``;
+  - Granite / Phi-4-mini ``<|tool_call|>[...]`` (closed by ``<|/tool_call|>`` or not), Phi-4
+    ``functools[...]``, Cohere Command A ``<|START_ACTION|>[...]<|END_ACTION|>``;
+  - Kimi-K2 ``<|tool_call_begin|>functions.NAME:0<|tool_call_argument_begin|>{...}<|tool_call_end|>``;
+  - functionary v3 ``>>>NAME\n{...}`` and v2 ``<|recipient|>NAME\n<|content|>{...}``;
+  - gpt-oss (harmony) ``<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>{...}<|call|>``;
+  - Gemma 4 ``<|tool_call>call:NAME{key:<|"|>text<|"|>,n:3}<tool_call|>``;
+  - LFM2 / LFM2.5 ``<|tool_call_start|>[f(a='x', b={"k": true})]<|tool_call_end|>`` (Python calls whose
+    object values are JSON);
+  - ``<invoke name="NAME"><parameter name="K">V</parameter></invoke>`` XML, namespaced or not (Muse
+    Glimmer's ``<atem:invoke>``, MiniMax-M2);
+  - BFCL's ``<TOOLCALL>[...]</TOOLCALL>``.
+
+A ``<think>...</think>`` block before the answer, trailing end-of-turn tokens (``<|im_end|>``,
+``<|eot_id|>``, ``</s>``, ...) and code fences around JSON or Python calls are ignored. When an output
+holds the markers of several formats, the one that comes first decides. It returns the calls, ``[]``
+when the output is a plain answer with no call in it, and ``None`` when it tries to make calls that
+cannot be read (any format's call marker, or JSON / a call list that does not read as calls): that is
+scored as a failed call, never as a correct "no call". It never raises.
 """
 
 from __future__ import annotations
@@ -33,6 +56,8 @@ from collections.abc import Callable
 from typing import Any
 
 from inftool.core.episode import Call
+from inftool.evaluate import formats
+from inftool.evaluate.formats import Unreadable as _Unreadable
 
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
 _TAGGED = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
@@ -40,10 +65,7 @@ _BFCL_TAG = re.compile(r"<TOOLCALL>(.*?)(?:</TOOLCALL>|$)", re.DOTALL)
 _FENCE = re.compile(r"```[ \t]*[\w+-]*[ \t]*\n?(.*?)(?:```|$)", re.DOTALL)
 _CALL_START = re.compile(r"\[?\s*[A-Za-z_][\w.]*\s*\(")
 _ARGUMENT_KEYS = ("arguments", "parameters", "args", "input")
-
-
-class _Unreadable(Exception):
-    """The output tries to make calls that cannot be read."""
+_JSON_WORDS = {"true": True, "false": False, "null": None}
 
 
 def parse_calls(output: Any) -> list[Call] | None:
@@ -95,7 +117,7 @@ def _parse_mapping(data: dict[str, Any]) -> list[Call]:
         return _parse_content(data.get("content"))
     if isinstance(data.get("function"), dict):
         return [_call_from(data["function"])]
-    if "name" in data:
+    if "name" in data or isinstance(data.get("tool_name"), str):  # Cohere: {"tool_name", "parameters"}
         return [_call_from(data)]
     if len(data) == 1:
         (name, arguments), = data.items()
@@ -116,11 +138,15 @@ def _parse_content(content: Any) -> list[Call]:
 
 
 def _call_from(data: dict[str, Any]) -> Call:
-    name = data.get("name")
+    name = data["name"] if "name" in data else data.get("tool_name")  # Cohere: tool_name
+    raw = next((data[key] for key in _ARGUMENT_KEYS if key in data), None)
+    return Call(_name(name), _arguments(raw))
+
+
+def _name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
         raise _Unreadable("a call without a name")
-    raw = next((data[key] for key in _ARGUMENT_KEYS if key in data), None)
-    return Call(name.strip(), _arguments(raw))
+    return name.strip()
 
 
 def _arguments(raw: Any) -> dict[str, Any]:
@@ -151,19 +177,24 @@ def _literal(text: str) -> Any:
 
 
 def _parse_text(text: str) -> list[Call]:
-    text = _THINK.sub("", text)
     if "</think>" in text:
-        text = text.rsplit("</think>", 1)[1]
+        text = _THINK.sub("", text)
+        if "</think>" in text:  # the prompt opened the thinking block
+            text = text.rsplit("</think>", 1)[1]
+    if "<think>" in text:  # reasoning cut off before it ended: no answer at all, not a plain "no call"
+        raise _Unreadable("the output ends inside its <think> block")
     text = text.strip()
+    marker = formats.MARKER.search(text)
+    if marker is not None:
+        if marker.lastgroup == "tagged":  # the common case; the blocks close themselves: no end tokens to cut
+            return _tagged(text)
+        return _MARKED[marker.lastgroup](formats.cut_end_tokens(text))
+    if text.endswith(">"):
+        text = formats.cut_end_tokens(text)
     if not text:
         return []
-    for tag in (_TAGGED, _BFCL_TAG):
-        blocks = tag.findall(text)
-        if blocks:
-            return [call for block in blocks for call in _parse_payload(block.strip(), strict=True)]
-    for marker in ("[TOOL_CALLS]", "<|python_tag|>"):
-        if marker in text:
-            return _parse_payload(text.split(marker, 1)[1].strip(), strict=True)
+    if text.startswith("functools["):  # Phi-4
+        return _parse_payload(text[len("functools"):], strict=True)
     calls = _parse_payload(text, strict=False)
     if calls is not None:
         return calls
@@ -215,6 +246,79 @@ def _from_data(data: Any) -> list[Call]:
     raise _Unreadable("JSON that is not a call")
 
 
+# ---------------------------------------------------------------- the formats with call markers
+
+
+def _read(reader: Callable[[str], list[formats.RawCall]], text: str) -> list[Call]:
+    """Calls from a family reader's ``(name, arguments)`` pairs, arguments decoded and checked."""
+    return [Call(_name(name), _arguments(arguments)) for name, arguments in reader(text)]
+
+
+def _tagged(text: str) -> list[Call]:
+    """``<tool_call>`` blocks: Hermes / Qwen JSON, Qwen3.5 XML, GLM, or Python calls."""
+    calls = []
+    for block in _TAGGED.findall(text):
+        block = block.strip()
+        calls += _parse_payload(block, strict=True) if block[:1] in "{[" else _tool_call_block(block)
+    return calls
+
+
+def _tool_call_block(block: str) -> list[Call]:
+    if block.startswith("<function="):
+        return _read(formats.function_tags, block)
+    if formats.is_glm(block):
+        return _read(formats.glm_block, block)
+    return _parse_payload(block, strict=True)
+
+
+def _mistral(text: str) -> list[Call]:
+    rest = text.split("[TOOL_CALLS]", 1)[1].strip()
+    if rest[:1] in "[{":  # the list form (also an empty rest: unreadable)
+        return _parse_payload(rest, strict=True)
+    return _read(formats.mistral_v11, text)
+
+
+def _blocks(opening: str, closing: str, read: Callable[[str], list[Call]]) -> Callable[[str], list[Call]]:
+    """A reader for payloads between ``opening`` and ``closing`` (which the output may leave out at its end)."""
+    def blocks(text: str) -> list[Call]:
+        return [call for part in text.split(opening)[1:] for call in read(part.split(closing, 1)[0].strip())]
+    return blocks
+
+
+def _strict(payload: str) -> list[Call]:
+    return _parse_payload(payload, strict=True)
+
+
+def _lfm(payload: str) -> list[Call]:
+    """LFM2's Python calls, whose object values are written as JSON (true / false / null)."""
+    calls = _python_calls(payload, names=_JSON_WORDS)
+    return calls if calls is not None else _parse_payload(payload, strict=True)
+
+
+def _family(reader: Callable[[str], list[formats.RawCall]]) -> Callable[[str], list[Call]]:
+    return lambda text: _read(reader, text)
+
+
+_MARKED: dict[str, Callable[[str], list[Call]]] = {
+    "tagged": _tagged,
+    "bfcl": lambda text: [call for block in _BFCL_TAG.findall(text) for call in _strict(block.strip())],
+    "mistral": _mistral,
+    "python_tag": lambda text: _strict(text.split("<|python_tag|>", 1)[1].strip()),
+    "function": _family(formats.function_tags),
+    "deepseek": _family(formats.deepseek),
+    "granite": _blocks("<|tool_call|>", "<|/tool_call|>", _strict),
+    "kimi": _family(formats.kimi),
+    "functionary_v3": _family(formats.functionary_v3),
+    "functionary_v2": _family(formats.functionary_v2),
+    "harmony": _family(formats.harmony),
+    "gemma": _family(formats.gemma4),
+    "lfm": _blocks("<|tool_call_start|>", "<|tool_call_end|>", _lfm),
+    "invoke": _family(formats.invoke_xml),
+    "cohere": _blocks("<|START_ACTION|>", "<|END_ACTION|>", _strict),
+}
+"""The reader for each group of `formats.MARKER`."""
+
+
 # ---------------------------------------------------------------- BFCL Python-call syntax
 
 
@@ -224,8 +328,9 @@ def _ast_parse(text: str) -> ast.Expression:
         return ast.parse(text, mode="eval")
 
 
-def _python_calls(text: str) -> list[Call] | None:
-    """``[f(a=1), g(b=2)]`` (brackets optional) as calls; None if the text is not such a list."""
+def _python_calls(text: str, names: dict[str, Any] | None = None) -> list[Call] | None:
+    """``[f(a=1), g(b=2)]`` (brackets optional) as calls; None if the text is not such a list. ``names``: values
+    of bare names (BFCL keeps a name as a string)."""
     text = text.strip().strip("'").strip()
     for candidate in (text, f"[{text}]"):
         try:
@@ -239,7 +344,7 @@ def _python_calls(text: str) -> list[Call] | None:
         if not all(isinstance(e, ast.Call) for e in elements):
             return None
         try:
-            return [Call(*_call(e)) for e in elements]
+            return [Call(*_call(e, names)) for e in elements]
         except _Unreadable:
             return None
     return None
@@ -256,12 +361,12 @@ def _dotted(node: ast.expr) -> str:
     return ".".join(reversed(parts))
 
 
-def _call(node: ast.Call) -> tuple[str, dict[str, Any]]:
+def _call(node: ast.Call, names: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     arguments = {}
     for keyword in node.keywords:
         if keyword.arg is None:
             raise _Unreadable("**kwargs in a call")
-        arguments[keyword.arg] = _value(keyword.value)
+        arguments[keyword.arg] = _value(keyword.value, names)
     return _dotted(node.func), arguments
 
 
@@ -288,35 +393,35 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
-def _value(node: ast.expr) -> Any:
+def _value(node: ast.expr, names: dict[str, Any] | None = None) -> Any:
     """The value BFCL's decoder gives an argument expression, without evaluating code."""
     if isinstance(node, ast.Constant):
         return "..." if node.value is Ellipsis else node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        operand = _value(node.operand)
+        operand = _value(node.operand, names)
         if type(operand) not in (int, float, complex, bool):
             raise _Unreadable("a sign before a value that is not a number")
         return -operand if isinstance(node.op, ast.USub) else +operand
     if isinstance(node, ast.List):
-        return [_value(e) for e in node.elts]
+        return [_value(e, names) for e in node.elts]
     if isinstance(node, ast.Tuple):
-        return tuple(_value(e) for e in node.elts)
+        return tuple(_value(e, names) for e in node.elts)
     if isinstance(node, ast.Dict):
         if any(key is None for key in node.keys):
             raise _Unreadable("** in a dict")
-        return {_value(k): _value(v) for k, v in zip(node.keys, node.values, strict=True)}
-    if isinstance(node, ast.Name):
-        return node.id  # a variable: BFCL keeps its name as a string
+        return {_value(k, names): _value(v, names) for k, v in zip(node.keys, node.values, strict=True)}
+    if isinstance(node, ast.Name):  # a variable: BFCL keeps its name as a string
+        return names.get(node.id, node.id) if names else node.id
     if isinstance(node, ast.Call):
         if not node.keywords:
             return ast.unparse(node)
-        name, arguments = _call(node)
+        name, arguments = _call(node, names)
         return {name: arguments}
     if isinstance(node, ast.Subscript):
         return ast.unparse(node)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         try:
-            return _BINARY[type(node.op)](_value(node.left), _value(node.right))
+            return _BINARY[type(node.op)](_value(node.left, names), _value(node.right, names))
         except (TypeError, ValueError, ArithmeticError) as error:
             raise _Unreadable(f"arithmetic failed: {error}") from None
     raise _Unreadable(f"unsupported expression {type(node).__name__}")

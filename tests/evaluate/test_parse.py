@@ -261,3 +261,8 @@ def test_fuzz_never_raises() -> None:
         assert result is None or (isinstance(result, list) and all(isinstance(c, Call) for c in result)), output
         seen += result is not None
     assert seen > 0
+
+
+def test_reasoning_cut_off_is_unparseable_not_a_plain_answer():
+    assert parse_calls("<think>The user wants the weather, so I should call") is None
+    assert parse_calls("<think>Nothing fits.</think>No tool can help with that.") == []
