@@ -105,6 +105,12 @@ class TinyScratchSpec(SpecModel):
     """Size of the BPE vocabulary trained on the catalog and the synthesised text."""
     max_length: int = Field(default=512, ge=64)
     """Longest sequence in tokens (prompt + completion)."""
+    description_chars: int = Field(default=160, ge=0)
+    """Characters of each tool's description in the prompt's tool lines (the prompt is most of every example)."""
+    tokenizer: Literal["bpe", "copy"] = "bpe"
+    """``bpe``: plain byte-level BPE (a word and its leading space are one piece); ``copy``: whitespace, digits
+    and punctuation are pieces of their own before BPE merges, so a value is the same tokens in the request
+    and in the call (about 45% longer sequences)."""
 
     @model_validator(mode="after")
     def _heads_divide(self) -> TinyScratchSpec:

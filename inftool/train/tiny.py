@@ -3,7 +3,7 @@ byte-level BPE tokenizer trained here on the catalog and the synthesised text, a
 that renders the offered tools and the assistant's tool calls. Nothing is downloaded.
 
 The template lists each tool on one line, ``name(param: type, optional?: type): description`` (the
-description cut at 160 characters): a scratch model this small learns from short prompts, and the
+description cut at ``description_chars``, 160 by default): a scratch model this small learns from short prompts, and the
 full JSON Schemas would triple every prompt.
 
 Tool calls are rendered as ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``, the form
@@ -24,7 +24,7 @@ CHAT_TEMPLATE = (
     "{% set p = f.get('parameters') or {} %}{% set req = p.get('required') or [] %}"
     "{{ f['name'] }}({% for k, v in (p.get('properties') or {}).items() %}{{ k }}{% if k not in req %}?{% endif %}: "
     "{{ v.get('type') or 'any' }}{% if not loop.last %}, {% endif %}{% endfor %}): "
-    "{{ (f.get('description') or '')[:160] }}\n{% endfor %}</tools><|im_end|>\n"
+    "{{ (f.get('description') or '')[:DESCRIBE] }}\n{% endfor %}</tools><|im_end|>\n"
     "{% endif %}"
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
     "{% if m.get('tool_calls') %}{% for c in m['tool_calls'] %}<tool_call>{\"name\": {{ c['function']['name'] | tojson }}, "
@@ -35,21 +35,42 @@ CHAT_TEMPLATE = (
 )
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int):
-    """A byte-level BPE tokenizer trained on ``texts``, with the chat template and special tokens."""
+def chat_template(description_chars: int = 160) -> str:
+    """The template, each tool's description cut at ``description_chars`` characters."""
+    return CHAT_TEMPLATE.replace("DESCRIBE", str(int(description_chars)))
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int, style: str = "bpe", description_chars: int = 160):
+    """A byte-level BPE tokenizer trained on ``texts``, with the chat template and special tokens.
+
+    ``bpe`` (the default) is plain byte-level BPE (a word with its leading space is one piece). ``copy``
+    pre-splits whitespace, digits and punctuation into their own pieces before the BPE merges, so a value
+    is the same tokens wherever it appears: ``Berlin`` in the request is ``Berlin`` in ``"city": "Berlin"``,
+    and ``48213`` is five digits that an unseen number also uses."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.pre_tokenizer = _pre_tokenizer(style)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tokenizer.train_from_iterator(texts, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<|pad|>", eos_token="<|im_end|>",
                                    bos_token="<|im_start|>", additional_special_tokens=SPECIALS[3:])
-    fast.chat_template = CHAT_TEMPLATE
+    fast.chat_template = chat_template(description_chars)
     return fast
+
+
+def _pre_tokenizer(style: str):
+    from tokenizers import Regex, pre_tokenizers
+
+    if style == "bpe":
+        return pre_tokenizers.ByteLevel(add_prefix_space=False)
+    return pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r"\s"), behavior="isolated"),
+                                    pre_tokenizers.Digits(individual_digits=True),
+                                    pre_tokenizers.Punctuation(behavior="isolated"),
+                                    pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
 
 
 def build_model(spec: Any, tokenizer, seed: int = 0):
@@ -89,7 +110,7 @@ def build_tiny(spec: Any, tools: list[dict[str, Any]], conversations: list[list[
     from inftool.hf import require
 
     require("torch", "transformers", "tokenizers")
-    tokenizer = train_tokenizer(corpus(tools, conversations), spec.vocab_size)
+    tokenizer = train_tokenizer(corpus(tools, conversations), spec.vocab_size, spec.tokenizer, spec.description_chars)
     model = build_model(spec, tokenizer, seed)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)

@@ -20,7 +20,7 @@ from inftool.spec import load_recipe  # noqa: E402
 from inftool.store import Store  # noqa: E402
 from inftool.synth import run_stage  # noqa: E402
 from inftool.train import data, templates  # noqa: E402
-from inftool.train.tiny import CHAT_TEMPLATE, train_tokenizer  # noqa: E402
+from inftool.train.tiny import chat_template, train_tokenizer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((Path(trl.__file__).parent / "chat_templates").glob("*.jinja"))
@@ -62,7 +62,7 @@ def test_there_are_tool_templates_to_check():
 
 @pytest.mark.parametrize("path", RENDERED + [None], ids=[p.stem for p in RENDERED] + ["tiny-scratch"])
 def test_episodes_render_and_mask_exactly_the_assistant_turns(path, episodes, base_tokenizer):
-    template = CHAT_TEMPLATE if path is None else path.read_text(encoding="utf-8")
+    template = chat_template() if path is None else path.read_text(encoding="utf-8")
     tokenizer = tokenizer_with(base_tokenizer, template, path.stem if path else "tiny-scratch")
     built = data.sft_data(episodes, tokenizer, max_length=100_000)
     shape = templates.profile(tokenizer)
