@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "ef6a0cb6b178a924a2441b7b8f356fd4a2037fc6766ddfb247ccfc76c045fb29"
+SMOKE_DIGEST = "37184fee5c299ec4250426a80a52edb86283f919620a98ae3bc7f454cbb9c784"
 
 
 def episodes_digest(run_dir: Path) -> str:

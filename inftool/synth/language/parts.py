@@ -10,8 +10,11 @@ from typing import Any
 from inftool.catalog import Tool
 from inftool.synth.language.wording import ParamWords, bool_phrase, join, param_words, task_phrase, value_text
 
-FRAMES = (
-    "{c}.", "Please {c}.", "Can you {c}?", "Could you {c}?", "Could you please {c}?", "Would you {c}?",
+DIRECT_SHARE = 12
+"""Most people state the task directly ("Calculate the area of a circle with radius 5."): the plain frame is
+weighted as this many of the others (polite frames alone were what gave synthetic requests away most)."""
+FRAMES = ("{c}.",) * DIRECT_SHARE + (
+    "Please {c}.", "Can you {c}?", "Could you {c}?", "Could you please {c}?", "Would you {c}?",
     "Can you please {c}?", "I need you to {c}.", "I'd like you to {c}.", "I want you to {c}.", "I need to {c}.",
     "I want to {c}.", "I'd like to {c}.", "I'm trying to {c}.", "I have to {c}.", "Help me {c}.",
     "Could you help me {c}?", "Is it possible to {c}?", "Is there a way to {c}?", "Let's {c}.",
@@ -20,7 +23,7 @@ FRAMES = (
     "Would you mind if we {c}?", "Can we {c}?", "Need to {c}.", "Please go ahead and {c}.", "Kindly {c}.",
     "My goal is to {c}.", "What I need is to {c}.", "Can you {c} for me?", "Could you {c} for me, please?",
 )
-NP_FRAMES = (
+NP_FRAMES = ("What is {c}?",) * (DIRECT_SHARE // 3) + (
     "What is {c}?", "What's {c}?", "I need {c}.", "Can you tell me {c}?", "Could you find out {c}?",
     "I'm looking for {c}.", "Give me {c}.", "Tell me {c}.", "I'd like to know {c}.", "Do you know {c}?",
     "I'm curious about {c}.", "Please get me {c}.", "Could you look up {c}?", "I want {c}.",
@@ -52,21 +55,20 @@ SEQUENCE = {
 }
 # Attribute layouts: how the arguments that are not prepositional phrases are attached to the verb phrase.
 _ATTR_STYLES = (
-    (" with {list}", ("{L} {V}", "{L} set to {V}", "a {L} of {V}", "{L} of {V}")),
+    (" with {list}", ("{L} {V}", "a {L} of {V}", "{L} of {V}")),
     (" using {list}", ("{L} {V}", "{V} as the {L}", "{V} for the {L}")),
     (" where {list}", ("the {L} {is} {V}", "{L} {is} {V}")),
     (" ({list})", ("{L}: {V}", "{L} {V}", "{L} = {V}")),
     (": {list}", ("{L} {V}", "{L}: {V}", "{L} = {V}")),
-    (", {list}", ("{L} {V}", "{L} set to {V}")),
+    (", {list}", ("{L} {V}", "a {L} of {V}")),
     (" - {list}", ("{L} {V}", "{L}: {V}")),
     (" for {list}", ("{L} {V}", "a {L} of {V}")),
     (" given {list}", ("{L} {V}", "a {L} of {V}")),
-    (" with the following: {list}", ("{L} {V}", "{L}: {V}")),
 )
 _SENTENCES = ("The {L} {is} {V}.", "{Lc}: {V}.", "Use {V} for the {L}.", "{Lc} should be {V}.", "Set the {L} to {V}.",
               "It's {V} for the {L}.")
 _DOUBLE_STOP = re.compile(r"(?<=[A-Za-z][.?!])[.?](?=\s|$)")
-_LETTER = ("{L} = {V}", "{L} set to {V}", "{L} equal to {V}")
+_LETTER = ("{L} = {V}", "{L} of {V}", "{L} {V}")
 
 
 @dataclass

@@ -151,12 +151,12 @@ class Phraser(Replies):
         if isinstance(body, list):
             body = self._join_clauses(body, rng)
         pieces = []
-        if rng.random() < 0.4:
-            pieces.append(rng.choice(OPENINGS))
-        if persona and rng.random() < 0.45:
+        if rng.random() < 0.15:  # people mostly ask straight away: greetings, personas and thanks are the
+            pieces.append(rng.choice(OPENINGS))  # exception (they were what gave synthetic requests away most)
+        if persona and rng.random() < 0.15:
             pieces.append(rng.choice(PERSONA_INTROS).format(p=persona, P=capitalise(persona)))
         pieces.append(body)
-        if rng.random() < 0.4:
+        if rng.random() < 0.15:
             pieces.append(rng.choice(CLOSINGS))
         text = pieces[0]
         for piece in pieces[1:]:

@@ -161,6 +161,8 @@ class ParamWords:
     kind: str = "string"
     description: str = ""
     enum: list = field(default_factory=list)
+    unit: str = ""
+    """The unit a number is measured in, when its description names one ("... in meters")."""
 
 
 def param_words(name: str, schema: Any) -> ParamWords:
@@ -175,6 +177,9 @@ def param_words(name: str, schema: Any) -> ParamWords:
     words = ParamWords(name, label(name), kind=kind, description=str(schema.get("description") or ""),
                        enum=list(schema.get("enum") or []))
     words.preps = next((t for p, t in _PREPS if p.match(norm)), ())
+    if kind in ("integer", "number"):
+        found = _UNIT.search(words.description)
+        words.unit = found.group(1) if found else ""
     if kind == "integer" and tokens[-1] in COUNT_NOUNS:
         words.count_noun = (COUNT_NOUNS[tokens[-1]], tokens[-1])
         words.bound = {"max": "at most ", "min": "at least "}.get(tokens[0], "")
@@ -188,6 +193,8 @@ def value_text(value: Any, words: ParamWords | None, rng: random.Random, vague: 
     """How a value is written in a request: exactly, or (``vague``) loosely but recoverably."""
     if isinstance(value, bool):
         return ("yes" if value else "no") if vague else ("true" if value else "false")
+    if isinstance(value, int | float) and words is not None and words.unit and rng.random() < 0.6:
+        return f"{value} {words.unit}"  # people give measures with their unit: "10 meters", not "10"
     if isinstance(value, int) and not isinstance(value, bool):
         if vague and 0 <= value < len(_SMALL) and rng.random() < 0.7:
             return _SMALL[value]
@@ -205,6 +212,10 @@ def value_text(value: Any, words: ParamWords | None, rng: random.Random, vague: 
     return str(value)
 
 
+_UNIT = re.compile(r"\b(?:in|In)\s+(?:the\s+)?(?:units?\s+of\s+)?\(?(meters|metres|seconds|minutes|hours|days|weeks|"
+                   r"years|months|kilograms|kg|grams|newtons|joules|watts|volts|ohms|amperes|kelvin|celsius|"
+                   r"fahrenheit|m/s\^2|m/s|km/h|kilometers|km|miles|mph|feet|inches|centimeters|cm|millimeters|mm|"
+                   r"liters|litres|pascals|hertz|Hz|coulombs|farads|henries|radians|degrees|dollars|percent)\b")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
 _ISO_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::00)?(Z|[+-]\d{2}:\d{2})?$")
 
