@@ -1,4 +1,5 @@
-"""``inftool serve-mcp``: a catalog served as a real MCP server, each call answered by the ToolServer role.
+"""``inftool serve-mcp``: a catalog served as a real MCP server, each call answered by the ToolServer role; or
+a stateful environment (``inftool.envs``) served with one world per client session (`EnvironmentServer`).
 
 An app beside the command line (``inftool.cli.mcp`` parses the command, this module serves).
 
@@ -24,6 +25,7 @@ from typing import Any
 from inftool.catalog import Tool
 from inftool.catalog.arguments import ArgumentChecks
 from inftool.core.episode import Call, Goal
+from inftool.envs import ERROR_PREFIX, Environment
 from inftool.synth.roles.base import Result, ServerRole
 from inftool.synth.roles.procedural import ProceduralServer
 
@@ -79,16 +81,7 @@ class CatalogServer:
         return Server(SERVER_NAME, on_list_tools=self._on_list_tools, on_call_tool=self._on_call_tool)
 
     async def _on_list_tools(self, ctx: Any, params: Any) -> Any:
-        import mcp_types
-        from mcp import MCPError
-
-        cursor = params.cursor if params is not None else None
-        if cursor is not None and not (cursor.isdigit() and int(cursor) < len(self._listing)):
-            raise MCPError(mcp_types.INVALID_PARAMS, f"invalid cursor {cursor!r}")
-        start = int(cursor or 0)
-        end = start + self.page_size
-        return mcp_types.ListToolsResult(tools=self._listing[start:end],
-                                         next_cursor=str(end) if end < len(self._listing) else None)
+        return _page(self._listing, params, self.page_size)
 
     async def _on_call_tool(self, ctx: Any, params: Any) -> Any:
         import anyio
@@ -102,6 +95,84 @@ class CatalogServer:
         if self._blocking:
             return await anyio.to_thread.run_sync(self.answer, tool, arguments)
         return self.answer(tool, arguments)
+
+
+class EnvironmentServer:
+    """A stateful environment (``inftool.envs``) served over MCP: each client session gets its own world, made
+    and reset (to ``config``) at the session's first call, so sessions never see each other's changes.
+
+    A session is what MCP's handshake protocols (2024-11-05 to 2025-11-25) open with ``initialize``: the
+    stdio connection, or a streamable-HTTP session (``mcp-session-id``). The 2026-07-28 protocol has no
+    sessions (every request stands alone), so its requests share one world per server.
+
+    ``tools/list`` gives the environment's tools; ``tools/call`` runs the call on the session's world and
+    returns its result text, an ``isError`` result when the call raised (the text says why). Arguments are
+    not checked against the schemas first: the environment judges its calls, as it does for a policy.
+    """
+
+    def __init__(self, make: Callable[[], Environment], *, config: dict[str, Any] | None = None,
+                 long_context: bool = False, page_size: int = 100):
+        self.make, self.config, self.long_context, self.page_size = make, config, long_context, page_size
+        listed = make().tools()
+        self.tools = {tool["function"]["name"]: tool for tool in listed}
+        self._listing = [_mcp_entry(tool["function"]) for tool in listed]
+        self._sessionless: dict[str, Any] = {}
+
+    def world(self, ctx: Any) -> Environment:
+        """The environment of the session ``ctx`` (a request context) belongs to, made and reset at the session's
+        first call and kept in its connection's own state, so it ends with the session."""
+        from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+        state = self._sessionless if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS else _connection_state(ctx)
+        world = state.get(_WORLD)
+        if world is None:
+            world = state[_WORLD] = self.make()
+            world.reset(self.config, long_context=self.long_context)
+        return world
+
+    def lowlevel(self) -> Any:
+        """The ``mcp.server.Server`` with this environment's tools/list and tools/call handlers."""
+        from mcp.server import Server
+
+        return Server(SERVER_NAME, on_list_tools=self._on_list_tools, on_call_tool=self._on_call_tool)
+
+    async def _on_list_tools(self, ctx: Any, params: Any) -> Any:
+        return _page(self._listing, params, self.page_size)
+
+    async def _on_call_tool(self, ctx: Any, params: Any) -> Any:
+        import mcp_types
+        from mcp import MCPError
+
+        if params.name not in self.tools:
+            raise MCPError(mcp_types.INVALID_PARAMS, f"unknown tool {params.name!r}")
+        text = self.world(ctx).call(params.name, params.arguments or {})
+        return mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text=text)],
+                                        is_error=text.startswith(ERROR_PREFIX))
+
+
+_WORLD = "inftool.environment"
+"""Where a connection's environment is kept in its state."""
+
+
+def _connection_state(ctx: Any) -> dict[str, Any]:
+    """The per-connection scratch state of the SDK (``Connection.state``: it lasts as long as the client's
+    connection, across its requests). mcp 2.x hands request handlers a per-request session, which holds the
+    connection privately (the SDK's request context is to expose it, its TODO L54)."""
+    connection = getattr(ctx.session, "_connection", None)
+    state = getattr(connection, "state", None)
+    if not isinstance(state, dict):
+        raise RuntimeError("this mcp SDK gives request handlers no per-connection state; inftool needs mcp>=2.3,<3")
+    return state
+
+
+def for_environment(ref: str, *, config: dict[str, Any] | None = None, long_context: bool = False,
+                    page_size: int = 100) -> EnvironmentServer:
+    """The environment ``ref`` (``bfcl_env:<name>``, ``python:<module>:<Class>``) served, each session from
+    ``config`` (None: the environment's default world)."""
+    from inftool.envs import load_env
+
+    load_env(ref)  # a bad reference fails here, before serving
+    return EnvironmentServer(lambda: load_env(ref), config=config, long_context=long_context, page_size=page_size)
 
 
 def for_tools(tools: list[Tool], *, page_size: int = 100) -> CatalogServer:
@@ -124,6 +195,26 @@ def for_recipe(loaded: Any, resources: ExitStack, *, page_size: int = 100) -> Ca
     values, checks = ValueSampler(spec.seed, getattr(model, "locale", "en_US")), ArgumentChecks()
     cast, _ = cast_roles(spec, compiled.plan, values, checks, {t.name: t for t in compiled.catalog}, resources)
     return CatalogServer(list(compiled.catalog), cast.server, checks, seed=spec.seed, page_size=page_size)
+
+
+def _page(listing: list[Any], params: Any, page_size: int) -> Any:
+    """One page of a ``tools/list`` answer: the cursor is the offset."""
+    import mcp_types
+    from mcp import MCPError
+
+    cursor = params.cursor if params is not None else None
+    if cursor is not None and not (cursor.isdigit() and int(cursor) < len(listing)):
+        raise MCPError(mcp_types.INVALID_PARAMS, f"invalid cursor {cursor!r}")
+    start = int(cursor or 0)
+    end = start + page_size
+    return mcp_types.ListToolsResult(tools=listing[start:end], next_cursor=str(end) if end < len(listing) else None)
+
+
+def _mcp_entry(function: dict[str, Any]) -> Any:
+    import mcp_types
+
+    return mcp_types.Tool(name=function["name"], description=function.get("description", ""),
+                          input_schema=function.get("parameters") or {"type": "object"})
 
 
 def _mcp_tool(tool: Tool) -> Any:

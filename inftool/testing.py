@@ -79,7 +79,8 @@ def _first_tool(body: dict[str, Any], sections: dict[str, str]) -> tuple[str, di
 
 
 def answer(body: dict[str, Any], n: int = 0, malformed: bool = False) -> dict[str, Any]:
-    """The assistant message for a chat request body: tool calls (native tools offered) or ChatAdapter text."""
+    """The assistant message for a chat request body: tool calls (native tools offered, and the conversation
+    does not end with a tool result) or ChatAdapter text."""
     messages = body.get("messages") or []
     system = "\n".join(_text(m) for m in messages if m.get("role") == "system")
     user = next((_text(m) for m in reversed(messages) if m.get("role") == "user"), "")
@@ -88,7 +89,8 @@ def answer(body: dict[str, Any], n: int = 0, malformed: bool = False) -> dict[st
     sections = _sections(user)
     if malformed:
         return {"role": "assistant", "content": "Sure! Here is my answer, without any of the requested field markers."}
-    if body.get("tools") and not _answered(sections):
+    replied = bool(messages) and messages[-1].get("role") == "tool"  # native calling: the results are in
+    if body.get("tools") and not _answered(sections) and not replied:
         name, parameters = _first_tool(body, sections)
         call = {"id": f"call_{n}", "type": "function",
                 "function": {"name": name, "arguments": json.dumps(_arguments(parameters))}}

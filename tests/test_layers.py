@@ -16,6 +16,7 @@ LAYERS = [
     {"spec"},                 # the recipe language
     {"mcp"},                  # the MCP protocol: origins, client, live sessions
     {"catalog"},              # tools from every spec format (live MCP servers through mcp/)
+    {"envs"},                 # stateful tool environments: BFCL's API simulators, any Python class
     {"compile"},              # recipe + catalogs -> plan
     {"store"},                # the DuckDB store: the only SQL
     {"synth", "evaluate"},    # the synthesis stage | the checker and the evaluation stage (neither imports the other)

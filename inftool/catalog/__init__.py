@@ -1,7 +1,8 @@
 """Tool catalogs: every supported spec format normalised to one `Tool`, merged into one `Catalog`.
 
-Sources: BFCL v4 function docs (from the bfcl-eval data), OpenAI ``tools`` JSON/YAML, OpenAPI
-3.0/3.1 (one tool per operation), and MCP ``tools/list`` results, saved or asked of a live server.
+Sources: BFCL v4 function docs (from the bfcl-eval data), the tools of BFCL's stateful environments
+(``bfcl_env``), OpenAI ``tools`` JSON/YAML, OpenAPI 3.0/3.1 (one tool per operation), and MCP ``tools/list``
+results, saved or asked of a live server.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from inftool.errors import CatalogError
 from .document import Converted, display_path, read_document
 from .tool import Catalog, Tool, function_name
 
-SOURCES = ("bfcl", "openai", "openapi", "mcp")
+SOURCES = ("bfcl", "bfcl_env", "openai", "openapi", "mcp")
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,20 @@ def read_bfcl(categories: list[str]) -> Converted:
     return result
 
 
+def read_bfcl_envs(envs: list[str]) -> Converted:
+    """The tools of BFCL's stateful environments (``gorilla_file_system``, ...), each keeping its environment
+    in ``meta["env"]`` (``bfcl_env:<name>``, as ``inftool.envs.load_env`` and ``inftool serve-mcp`` take it)."""
+    from .bfcl import convert_function
+    from .bfcl_data import bfcl_data
+
+    data, result = bfcl_data(), Converted()
+    for env in envs:
+        for doc in data.environment_docs(env):
+            tool = convert_function(doc, language="python", source=f"bfcl_env:{env}")
+            result.tools.append(tool.model_copy(update={"meta": {**tool.meta, "env": f"bfcl_env:{env}"}}))
+    return result
+
+
 def read_mcp_server(origin: Any) -> tuple[Converted, str]:
     """The tools of a live MCP server (an ``inftool.mcp.origin.Origin``), each with its origin in ``meta``,
     and the name the server gives itself."""
@@ -146,6 +161,8 @@ def _read(spec: Any, live: bool) -> tuple[Converted, str, str]:
     """One catalog entry's tools, where they come from, and the entry's default name."""
     if spec.source == "bfcl":
         return read_bfcl(spec.categories), "bfcl:" + ",".join(spec.categories), "bfcl"
+    if spec.source == "bfcl_env":
+        return read_bfcl_envs(spec.envs), "bfcl_env:" + ",".join(spec.envs), "bfcl_env"
     if spec.source == "mcp" and spec.live:
         from inftool.mcp.origin import Origin
 
@@ -193,4 +210,4 @@ def withheld_by_hash(name: str, share: float) -> bool:
 
 
 __all__ = ["SOURCES", "Catalog", "CatalogSummary", "Converted", "LoadedCatalogs", "Tool", "detect_source",
-           "function_name", "load_catalogs", "read_bfcl", "read_mcp_server", "read_spec"]
+           "function_name", "load_catalogs", "read_bfcl", "read_bfcl_envs", "read_mcp_server", "read_spec"]

@@ -9,7 +9,8 @@ to force on users, so inftool never installs it as a dependency. The data is loo
    without importing it;
 3. the wheel cached in ``$INFTOOL_CACHE/bfcl`` (default ``~/.cache/inftool/bfcl``);
 4. otherwise the wheel is fetched once with ``pip download --no-deps`` into that cache, unless
-   ``INFTOOL_OFFLINE=1``. Only the JSON files are read from it; nothing is installed or imported.
+   ``INFTOOL_OFFLINE=1``. Nothing is installed: the JSON files are read from it, and only BFCL's stateful
+   environments (``inftool.envs.bfcl``) import their own modules from it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,22 @@ class BfclData:
     def answers(self, category: str) -> dict[str, Any]:
         """Ground truth by question id (categories scored by AST matching; irrelevance has none)."""
         return {e["id"]: e["ground_truth"] for e in _json_lines(self.read_text(f"possible_answer/BFCL_v4_{category}.json"))}
+
+    def environment_docs(self, env: str) -> list[dict[str, Any]]:
+        """The function docs of one of BFCL's stateful environments (``multi_turn_func_doc/<env>.json``)."""
+        return _json_lines(self.read_text(f"multi_turn_func_doc/{env}.json"))
+
+    def package_root(self) -> Path:
+        """What goes on ``sys.path`` to import ``bfcl_eval`` from here: the wheel itself (a zip), or the
+        directory above a ``bfcl_eval`` package whose ``data`` this is. DataUnavailableError for a data
+        directory without the package's sources."""
+        if self._zip is not None:
+            return self.location
+        package = self.location.parent
+        if package.name == "bfcl_eval" and (package / "eval_checker").is_dir():
+            return package.parent
+        raise DataUnavailableError(f"{self.location} holds BFCL's data without the bfcl_eval sources, which the "
+                                   f"stateful environments run (hint: {_HINT})")
 
 
 def _json_lines(text: str) -> list[dict[str, Any]]:

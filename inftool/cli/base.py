@@ -87,14 +87,15 @@ def _report(plan, *, show_plan: bool = True) -> None:
         render.plan(_stdout(), plan)
 
 
-def _bfcl_categories(text: str) -> list[str]:
-    """Comma-separated BFCL category names, each checked (a usage error with "did you mean" otherwise)."""
+def _bfcl_categories(text: str, *, evaluation: bool = False) -> list[str]:
+    """Comma-separated BFCL category names, each checked (a usage error with "did you mean" otherwise); with
+    ``evaluation``, the multi-turn categories too."""
     from typing import get_args
 
     from inftool.errors import UsageError, did_you_mean
-    from inftool.spec.catalogs import BfclCategory
+    from inftool.spec.catalogs import BfclCategory, BfclEvalCategory
 
-    known = get_args(BfclCategory)
+    known = get_args(BfclEvalCategory if evaluation else BfclCategory)
     categories = [c.strip() for c in text.split(",") if c.strip()]
     for category in categories or [""]:
         if category not in known:

@@ -35,7 +35,7 @@ def evaluate_(recipe: Path, overrides: tuple[str, ...], policy: str, categories:
     loaded = _load(recipe, overrides)
     answer, concurrency = policy_for(loaded.spec, policy)
     compiled = compile_recipe(loaded)
-    chosen = _bfcl_categories(categories) if categories else None
+    chosen = _bfcl_categories(categories, evaluation=True) if categories else None
     with Store.open(compiled.plan.run_dir) as store:
         run_id = store.ensure_run(compiled.plan)
         items, aside = items_for(loaded.spec, compiled.catalog, store, run_id, categories=chosen, limit=limit,

@@ -9,6 +9,9 @@
   of the (ir)relevance categories; `check_call` one call against one expected call;
 * `reference_calls` writes an entry's ground truth as calls.
 
+BFCL's multi-turn categories are whole conversations with stateful environments (``inftool.envs``), driven
+by ``rollout`` and judged by ``multi_turn_check`` as BFCL's multi-turn checker judges them.
+
 Pure Python, no dependency on bfcl-eval: the rules are re-implemented and kept in agreement with
 the official checker by ``tests/evaluate/test_agreement.py``.
 """

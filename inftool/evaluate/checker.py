@@ -49,7 +49,12 @@ ERROR_KINDS: dict[str, str] = {
     "wrong_value": "an argument of the right type whose value is not among the acceptable ones",
     "wrong_count": "a list-of-objects argument has another number of elements than every acceptable list",
     "extra_call": "more calls than expected (irrelevance: any call at all)",
-    "missing_call": "fewer calls than expected (including no call where one is expected)",
+    "missing_call": "fewer calls than expected (including no call where one is expected; multi-turn: no call in "
+                    "a turn whose ground truth calls something)",
+    "state_mismatch": "multi-turn: after a turn, an environment's state differs from the ground truth's",
+    "response_mismatch": "multi-turn: a result of the ground truth's calls in a turn is not among the results of "
+                         "the model's calls so far (the information never reached the model)",
+    "step_limit": "multi-turn: a turn went past BFCL's step limit and the conversation was stopped before its end",
 }
 """Every error kind a Verdict can carry, with what it means."""
 

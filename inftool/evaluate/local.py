@@ -16,6 +16,7 @@ import importlib.util
 import inspect
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from inftool.core.messages import for_template
@@ -26,7 +27,8 @@ Parser = Callable[[str, str, Any], dict[str, Any]]
 
 
 class LocalPolicy:
-    """``many(items) -> outputs`` for batches of items (``inftool.evaluate.runner.Item``)."""
+    """``many(items) -> outputs`` for batches of anything with ``messages`` and ``tools``: evaluation items and
+    the steps of multi-turn conversations (``inftool.evaluate.items``); ``generate(messages, tools)`` for one."""
 
     def __init__(self, path: Path, *, max_new_tokens: int = 128, batch_size: int = 8):
         from inftool.hf import require
@@ -65,6 +67,11 @@ class LocalPolicy:
         cut = [t for t in (self.tokenizer.eos_token, self.tokenizer.pad_token) if t]
         generations = zip([_until(text, cut) for text in texts], prompts, items, strict=True)
         return [self.read(text, prompt, item.tools) for text, prompt, item in generations]
+
+    def generate(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> Any:
+        """The answer to one conversation so far (OpenAI chat messages, tool results included), e.g. a step of a
+        multi-turn conversation: the parsed assistant message, or the generated text."""
+        return self.many([SimpleNamespace(messages=messages, tools=tools)])[0]
 
     def read(self, text: str, prompt: str, tools: list[dict[str, Any]] | None) -> Any:
         """The output for one generation: the parsed assistant message, or the text itself."""

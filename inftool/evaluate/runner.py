@@ -6,6 +6,10 @@ checker gives each answer its verdict and error kind. A held-out episode is aske
 assistant's first tool call (the user's request, and the clarification for multi_turn), and its
 first planned step is the ground truth.
 
+A multi-turn BFCL entry (``multi_turn_*``) is an item with a ``conversation``: the policy is driven
+through it step by step on BFCL's stateful environments and it is judged by state, as BFCL's multi-turn
+checker does (``inftool.evaluate.rollout``, ``inftool.evaluate.multi_turn_check``).
+
 Items whose own ground truth fails the checker are set aside (``scorable``) and reported, never
 counted. Policies: ``oracle`` answers with the ground truth, ``no-call`` never calls a tool, and a model of
 the recipe with ``backend: openai`` is asked through its OpenAI-compatible endpoint with native
@@ -20,36 +24,14 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
+from . import multi_turn, rollout
 from .checker import check, irrelevance_check, language_of, reference_calls
+from .items import Item, Step
 from .parse import parse_calls
 
 NO_CALL_ANSWER = "None of the available tools can help with this request."
-
-
-@dataclass(frozen=True)
-class Item:
-    suite: str
-    category: str
-    item_id: str
-    messages: list[dict[str, Any]]
-    tools: list[dict[str, Any]]
-    functions: list[dict[str, Any]]
-    ground_truth: list[dict[str, Any]]
-    check_as: str | None = None
-    """The BFCL category whose rules judge the answer (default: ``category``)."""
-    seen: str | None = None
-    """BFCL questions: 'seen', 'unseen' or 'mixed', whether synthesis used their tools."""
-
-    @property
-    def tool(self) -> str | None:
-        return next((name for answer in self.ground_truth for name in answer), None)
-
-    @property
-    def rules(self) -> str:
-        return self.check_as or self.category
 
 
 def bfcl_items(categories: Iterable[str], limit: int | None = None, seen_tools: set[str] | None = None) -> list[Item]:
@@ -60,6 +42,9 @@ def bfcl_items(categories: Iterable[str], limit: int | None = None, seen_tools: 
 
     data, items = bfcl_data(), []
     for category in categories:
+        if multi_turn.is_multi_turn(category):
+            items += multi_turn.multi_turn_items(category, limit, lambda names: _seen(names, seen_tools))
+            continue
         answers = {} if "relevance" in category else data.answers(category)
         for question in data.questions(category)[:limit]:
             tools = [convert_function(f, language=language_of(category), source="bfcl").to_openai()
@@ -88,8 +73,8 @@ def scorable(items: list[Item]) -> tuple[list[Item], list[Item]]:
     that is 10 of the AST entries (answers naming parameters the function lacks, and the like); the
     official checker rejects the same ten."""
     kept, aside = [], []
-    for item in items:
-        (kept if verdict(item, oracle(item)).valid else aside).append(item)
+    for item in items:  # a multi-turn entry's ground truth always passes: the same calls on the same world
+        (kept if item.conversation is not None or verdict(item, oracle(item)).valid else aside).append(item)
     return kept, aside
 
 
@@ -128,17 +113,23 @@ def verdict(item: Item, output: Any):
     return check(item.functions, calls, item.ground_truth, category=item.rules)
 
 
-def oracle(item: Item) -> dict[str, Any]:
-    """The ground truth as an OpenAI assistant message (Java/JavaScript arguments as source strings)."""
-    if not item.ground_truth:
+def oracle(item: Item | Step) -> dict[str, Any]:
+    """The ground truth as an OpenAI assistant message (Java/JavaScript arguments as source strings); at a step
+    of a multi-turn conversation, the ground truth's calls of the step (none: the turn is done)."""
+    if isinstance(item, Step):
+        calls = list(item.reference)
+    elif not item.ground_truth:
+        calls = []
+    else:
+        calls = reference_calls(item.functions, item.ground_truth, language=language_of(item.rules), as_source=True)
+    if not calls:
         return {"role": "assistant", "content": NO_CALL_ANSWER}
-    calls = reference_calls(item.functions, item.ground_truth, language=language_of(item.rules), as_source=True)
     return {"role": "assistant", "content": None, "tool_calls": [
         {"id": f"call_{i}", "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
         for i, c in enumerate(calls)]}
 
 
-def no_call(item: Item) -> dict[str, Any]:
+def no_call(item: Item | Step) -> dict[str, Any]:
     return {"role": "assistant", "content": NO_CALL_ANSWER}
 
 
@@ -168,27 +159,42 @@ def endpoint_policy(spec) -> Callable[[Item], Any]:
 
 def evaluate(items: list[Item], policy: Callable[[Item], Any], concurrency: int = 1,
              progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    """Results (dicts ready for ``Store.write_eval``) of ``policy`` on ``items``, in order."""
+    """Results (dicts ready for ``Store.write_eval``) of ``policy`` on ``items``, in order. Multi-turn items
+    are whole conversations (``inftool.evaluate.rollout``); their output is the answers, turn by turn."""
     def one(item: Item, output: Any = None) -> dict[str, Any]:
         output = policy(item) if output is None else output
-        result = verdict(item, output)
         if progress:
             progress(1)
-        return {"suite": item.suite, "category": item.category, "item_id": item.item_id, "tool": item.tool,
-                "seen": item.seen,
-                "valid": result.valid, "error_kind": result.error_kind, "message": result.message,
-                "output": json.dumps(output, default=str)}
+        return result_row(item, verdict(item, output), output)
 
+    def ended(_: Any) -> None:
+        if progress:
+            progress(1)
+
+    single = [i for i, item in enumerate(items) if item.conversation is None]
+    conversations = [i for i, item in enumerate(items) if item.conversation is not None]
+    rows: dict[int, dict[str, Any]] = {}
+    for index, done in zip(conversations, rollout.run_all([items[i] for i in conversations], policy, concurrency,
+                                                         done=ended), strict=True):
+        rows[index] = result_row(done.item, done.verdict, done.outputs)
     if hasattr(policy, "many"):  # a batched policy (a local model): answer a batch, then check each
-        results = []
-        for start in range(0, len(items), policy.batch_size):
-            chunk = items[start : start + policy.batch_size]
-            results += [one(item, output) for item, output in zip(chunk, policy.many(chunk), strict=True)]
-        return results
-    if concurrency <= 1:
-        return [one(item) for item in items]
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        return list(pool.map(one, items))
+        for start in range(0, len(single), policy.batch_size):
+            chunk = single[start : start + policy.batch_size]
+            for index, output in zip(chunk, policy.many([items[i] for i in chunk]), strict=True):
+                rows[index] = one(items[index], output)
+    elif concurrency <= 1:
+        rows.update((index, one(items[index])) for index in single)
+    else:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            rows.update(zip(single, pool.map(one, [items[i] for i in single]), strict=True))
+    return [rows[index] for index in range(len(items))]
+
+
+def result_row(item: Item, result: Any, output: Any) -> dict[str, Any]:
+    """One item's result, as ``Store.write_eval`` takes it."""
+    return {"suite": item.suite, "category": item.category, "item_id": item.item_id, "tool": item.tool,
+            "seen": item.seen, "valid": result.valid, "error_kind": result.error_kind, "message": result.message,
+            "output": json.dumps(output, default=str)}
 
 
 def accuracy(results: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, int]]:

@@ -44,7 +44,7 @@ def run_plan(store: Any, run_id: str) -> Plan | None:
 def catalog_licence(entry: CatalogEntry) -> str:
     """A catalog's licence: Apache-2.0 for BFCL data, a spec file's own (OpenAPI ``info.license``: its SPDX
     identifier, else its name or URL), else ``unknown``."""
-    if entry.source == "bfcl":
+    if entry.source in ("bfcl", "bfcl_env"):
         return BFCL_LICENCE
     path = Path(entry.location)
     path = path if path.is_absolute() else Path.cwd() / path

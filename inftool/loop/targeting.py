@@ -4,7 +4,8 @@ Evidence per scenario cell (complexity, tool), from the latest evaluation and th
 
 - held-out synthetic episodes: each item names its cell exactly;
 - BFCL questions whose tools synthesis used: each names a tool, and its category a complexity
-  (simple_* -> single, multiple, parallel, parallel_multiple, irrelevance);
+  (simple_* -> single, multiple, parallel, parallel_multiple, irrelevance); multi-turn conversations are
+  not evidence for a single cell (they exercise many tools over many turns) and do not count;
 - gate rejections of the iteration's episodes, per cell.
 
 A failure counts by its error kind: a wrong or missing call (the policy could not pick the tool)
@@ -74,7 +75,7 @@ def targets(cells: Iterable[Any], results: Iterable[Mapping[str, Any]], rejectio
     by_kind: dict[str, _Tally] = defaultdict(_Tally)
     overall = _Tally()
     for row in results:
-        if row["suite"] == "bfcl" and row.get("seen") != "seen":
+        if row["suite"] == "bfcl" and (row.get("seen") != "seen" or row["category"].startswith("multi_turn")):
             continue
         kind = complexity_of(row["suite"], row["category"])
         tool = names.get(row.get("tool") or "", row.get("tool") or "")

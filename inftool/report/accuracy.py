@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
-from inftool.spec.catalogs import BfclCategory
+from inftool.spec.catalogs import BfclEvalCategory
 from inftool.spec.scenarios import COMPLEXITIES
 
 CHECKPOINT_POLICIES = ("untrained", "sft", "grpo")
@@ -24,7 +24,7 @@ def complexity_order(names: set[str] | list[str]) -> list[str]:
 
 def category_order(names: set[str] | list[str]) -> list[str]:
     """Evaluation categories: BFCL's in its own order, then scenario complexities, then others sorted."""
-    order = {name: i for i, name in enumerate(dict.fromkeys([*get_args(BfclCategory), *COMPLEXITIES]))}
+    order = {name: i for i, name in enumerate(dict.fromkeys([*get_args(BfclEvalCategory), *COMPLEXITIES]))}
     return sorted(set(names), key=lambda n: (order.get(n, len(order)), n))
 
 
@@ -55,7 +55,8 @@ class Checkpoint:
 class Accuracy:
     """Correct / items per (series, category, checkpoint). A series is a suite or a BFCL split: BFCL
     questions by ``seen`` (whether synthesis used their tools), irrelevance categories apart (no call is
-    expected, so seen says nothing; as the store's ``checkpoint_accuracy_of``), and "BFCL all" (every
+    expected, so seen says nothing; as the store's ``checkpoint_accuracy_of``), the multi-turn categories
+    apart (whole conversations judged by state, another task than a single call), and "BFCL all" (every
     BFCL category, whatever its split) when there is more than one split.
 
     ``checkpoints`` are the loop's (untrained < sft < grpo by iteration); ``references`` every other
@@ -95,6 +96,7 @@ def series_label(suite: str, seen: str | None) -> str:
 
 BFCL_ALL = "BFCL all"
 BFCL_IRRELEVANCE = "BFCL irrelevance"
+BFCL_MULTI_TURN = "BFCL multi-turn"
 
 
 def accuracy(store: Any, run_id: str) -> Accuracy:
@@ -114,6 +116,8 @@ def accuracy(store: Any, run_id: str) -> Accuracy:
         point = Checkpoint(r["iteration"], r["policy"])
         if r["suite"] == "bfcl" and "irrelevance" in r["category"]:
             label, keys[BFCL_IRRELEVANCE] = BFCL_IRRELEVANCE, ("0bfcl", 6, "")
+        elif r["suite"] == "bfcl" and r["category"].startswith("multi_turn"):
+            label, keys[BFCL_MULTI_TURN] = BFCL_MULTI_TURN, ("0bfcl", 7, "")
         else:
             label = series_label(r["suite"], r["seen"])
             keys[label] = _series_key(r["suite"], r["seen"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -25,6 +25,30 @@ BfclCategory = Literal[
     "live_relevance",
 ]
 """BFCL v4 categories whose questions carry their own function docs (single-turn)."""
+
+MultiTurnCategory = Literal[
+    "multi_turn_base",
+    "multi_turn_miss_func",
+    "multi_turn_miss_param",
+    "multi_turn_long_context",
+]
+"""BFCL v4 multi-turn categories: conversations with stateful API simulators (`BfclEnv`), judged by state."""
+
+BfclEvalCategory = Literal[BfclCategory, MultiTurnCategory]
+"""Every BFCL v4 category `evaluate.bfcl` and `inftool eval --categories` accept."""
+
+BfclEnv = Literal[
+    "gorilla_file_system",
+    "math_api",
+    "message_api",
+    "posting_api",
+    "ticket_api",
+    "trading_bot",
+    "travel_booking",
+    "vehicle_control",
+]
+"""BFCL v4's stateful API simulators (the multi-turn categories' environments), by the stem of their function
+doc file (``bfcl_eval/data/multi_turn_func_doc/<name>.json``)."""
 
 
 class _CatalogBase(SpecModel):
@@ -50,6 +74,17 @@ class BfclCatalogSpec(_CatalogBase):
         default_factory=lambda: ["simple_python", "multiple", "parallel", "parallel_multiple"], min_length=1
     )
     """BFCL v4 categories whose function docs become tools (identical docs are kept once)."""
+
+
+class BfclEnvCatalogSpec(_CatalogBase):
+    """The tools of BFCL v4's stateful API simulators (a file system, a trading bot, ...): their function docs,
+    each tool keeping its environment in `Tool.meta['env']` (e.g. `bfcl_env:gorilla_file_system`), which
+    `inftool serve-mcp` serves and multi-turn evaluation runs."""
+
+    source: Literal["bfcl_env"]
+    """Read the function docs of BFCL v4's multi-turn environments."""
+    envs: list[BfclEnv] = Field(default_factory=lambda: list(get_args(BfclEnv)), min_length=1)
+    """The environments whose tools join the catalog (default: all eight)."""
 
 
 class OpenAICatalogSpec(_CatalogBase):
@@ -114,7 +149,7 @@ class MCPCatalogSpec(_CatalogBase):
 
 
 CatalogSpec = Annotated[
-    BfclCatalogSpec | OpenAICatalogSpec | OpenAPICatalogSpec | MCPCatalogSpec,
+    BfclCatalogSpec | BfclEnvCatalogSpec | OpenAICatalogSpec | OpenAPICatalogSpec | MCPCatalogSpec,
     Field(discriminator="source"),
 ]
 

@@ -12,7 +12,7 @@ from inftool.errors import did_you_mean
 
 from .backends import LocalModelSpec, ModelSpec, ProceduralModelSpec
 from .base import SpecModel
-from .catalogs import BfclCategory, CatalogSpec, RefineSpec
+from .catalogs import BfclEvalCategory, CatalogSpec, RefineSpec
 from .gates import RewardSpec, VerifySpec
 from .roles import RolesSpec
 from .scenarios import ScenariosSpec
@@ -33,10 +33,11 @@ class LoopSpec(SpecModel):
 
 
 class EvaluateSpec(SpecModel):
-    bfcl: list[BfclCategory] = Field(
+    bfcl: list[BfclEvalCategory] = Field(
         default_factory=lambda: ["simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance"]
     )
-    """BFCL v4 categories the policy is evaluated on."""
+    """BFCL v4 categories the policy is evaluated on; the multi_turn_* ones drive the policy through whole
+    conversations with BFCL's stateful environments and judge them by state, as BFCL's multi-turn checker does."""
     bfcl_limit: int | None = Field(default=None, ge=1)
     """At most this many questions per BFCL category (default: all)."""
     heldout: float = Field(default=0.1, ge=0.0, lt=1.0)

@@ -173,8 +173,8 @@ class StoreReader(RunSummaries):
 
     def checkpoint_accuracy(self, run_id: str | None = None) -> list[Any]:
         """Rows (iteration, policy, split, items, correct, accuracy, mean_accuracy, right_tool) per evaluated
-        checkpoint; splits: heldout, bfcl seen / unseen / mixed, bfcl irrelevance. right_tool: the share of
-        items whose calls named the right functions (argument mistakes aside)."""
+        checkpoint; splits: heldout, bfcl seen / unseen / mixed, bfcl irrelevance, bfcl multi_turn. right_tool:
+        the share of items whose calls named the right functions (argument mistakes aside)."""
         return self._rows("SELECT * FROM checkpoint_accuracy_of(?)", [self._run(run_id)])
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:

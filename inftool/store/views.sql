@@ -133,7 +133,8 @@ GROUP BY ALL ORDER BY iteration, policy, suite, category;
 
 -- Accuracy of each evaluated checkpoint (iteration, policy) per split: 'heldout' (synthetic episodes),
 -- 'bfcl seen' / 'bfcl unseen' / 'bfcl mixed' (BFCL questions by whether synthesis used their tools;
--- irrelevance questions excluded) and 'bfcl irrelevance'. accuracy = correct / items; mean_accuracy =
+-- irrelevance and multi-turn questions excluded), 'bfcl irrelevance' and 'bfcl multi_turn' (whole
+-- conversations with BFCL's stateful environments, judged by state). accuracy = correct / items; mean_accuracy =
 -- the unweighted mean over the split's categories (BFCL-style); right_tool = the share of items whose
 -- calls named the right functions (correct, or wrong only in argument values, types or names).
 CREATE OR REPLACE MACRO checkpoint_accuracy_of(rid) AS TABLE
@@ -142,6 +143,7 @@ WITH labelled AS (
            valid OR error_kind IN ('wrong_value', 'wrong_type', 'missing_parameter', 'unexpected_parameter') AS tool_ok,
            CASE WHEN suite <> 'bfcl' THEN suite
                 WHEN category LIKE '%irrelevance%' THEN 'bfcl irrelevance'
+                WHEN category LIKE 'multi_turn%' THEN 'bfcl multi_turn'
                 ELSE 'bfcl ' || coalesce(seen, 'all') END AS split
     FROM eval_results WHERE run_id = rid
 ), per_category AS (

@@ -1,4 +1,4 @@
-"""The OFFICIAL BFCL AST checker, importable in tests only (never by inftool itself).
+"""The OFFICIAL BFCL AST and multi-turn checkers, importable in tests only (never by inftool itself).
 
 The bfcl-eval wheel (pure Python, a zip) goes on sys.path for the import and comes off again. Its
 checker imports ``bfcl_eval.constants.model_config``, which imports every provider SDK; a stub
@@ -96,6 +96,27 @@ def official(tmp_path_factory: pytest.TempPathFactory) -> Official:
     return Official(ast_checker, {"python": Language.PYTHON, "java": Language.JAVA,
                                   "javascript": Language.JAVASCRIPT}, str(wheel), java_type_converter,
                     js_type_converter)
+
+
+@pytest.fixture(scope="session")
+def official_multi_turn(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """bfcl-eval's own ``multi_turn_checker`` module and its executor module ``multi_turn_utils``, imported from
+    the wheel (skip if the wheel cannot be had, fail if it cannot be imported). They import nothing but BFCL's
+    constants; the executor imports the environment classes from the package when it first runs one."""
+    wheel = _wheel()
+    if wheel is None:
+        pytest.skip(f"the bfcl-eval {bfcl_data_module.BFCL_EVAL_VERSION} wheel cannot be obtained (offline and "
+                    f"not cached in {bfcl_data_module.cache_dir()}): the official checker is not available")
+    os.environ.setdefault("BFCL_PROJECT_ROOT", str(tmp_path_factory.mktemp("bfcl_project_root")))
+    sys.path.insert(0, str(wheel))
+    try:  # a bfcl_eval already imported (from the same wheel, e.g. by inftool's environments) is reused
+        from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_checker, multi_turn_utils
+    except Exception as error:  # noqa: BLE001 - any import failure must fail the tests loudly
+        pytest.fail(f"the official multi-turn checker could not be imported from {wheel}: {type(error).__name__}: "
+                    f"{error}", pytrace=False)
+    finally:
+        sys.path.remove(str(wheel))
+    return multi_turn_checker, multi_turn_utils
 
 
 @pytest.fixture

@@ -247,7 +247,8 @@ def test_reference_calls_and_error_kinds() -> None:
     assert reference_calls([AREA], AREA_GT, omit_optional=True) == [area(base=10, height=5)]
     assert reference_calls([JAVA], JAVA_GT, language="java")[0].arguments["id"] == "42L"
     assert set(ERROR_KINDS) == {"unparseable", "wrong_function", "missing_parameter", "unexpected_parameter",
-                                "wrong_type", "wrong_value", "wrong_count", "extra_call", "missing_call"}
+                                "wrong_type", "wrong_value", "wrong_count", "extra_call", "missing_call",
+                                "state_mismatch", "response_mismatch", "step_limit"}  # the last three: multi-turn
 
 
 def test_check_call_directly() -> None:

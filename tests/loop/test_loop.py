@@ -34,7 +34,8 @@ train:
   sft: {{epochs: 1, batch_size: 8, max_steps: 3}}
   grpo: {{steps: 2, group_size: 2, prompts_per_step: 2, max_new_tokens: 8}}
 loop: {{iterations: 2, episodes_per_iteration: 60, targeting: gaps, floor: 0.1}}
-evaluate: {{bfcl: [simple_python, irrelevance], bfcl_limit: 8, heldout: 0.2, heldout_limit: 6, max_new_tokens: 8}}
+evaluate: {{bfcl: [simple_python, irrelevance, multi_turn_base], bfcl_limit: 8, heldout: 0.2, heldout_limit: 6,
+           max_new_tokens: 8}}
 """
 STAGES = [(0, "synthesize"), (0, "policy"), (0, "baseline"), (0, "sft"), (0, "eval_sft"), (0, "grpo"),
           (0, "evaluate"), (0, "target"), (1, "synthesize"), (1, "sft"), (1, "grpo"), (1, "evaluate")]
@@ -112,7 +113,7 @@ def test_inftool_eval_of_a_loop_checkpoint_stores_the_verdicts_the_loop_stored(f
     with Store.open(run, read_only=True) as store:
         _, by_loop = store.query(sql, [iteration, label])
         _, by_eval = store.query(sql, [iteration, checkpoint])
-    assert len(by_loop) == 8 + 8 + 6 and by_eval == by_loop
+    assert len(by_loop) == 8 + 8 + 8 + 6 and by_eval == by_loop  # multi-turn conversations included
 
 
 def test_run_recipe_from_python_writes_what_the_command_writes(tmp_path):
@@ -137,7 +138,7 @@ def test_each_checkpoint_is_evaluated_on_bfcl_seen_unseen_and_heldout(finished):
     checkpoints = list(dict.fromkeys((r.iteration, r.policy) for r in rows))
     assert checkpoints == [(0, "untrained"), (0, "sft"), (0, "grpo"), (1, "grpo")]
     splits = {r.split for r in rows}
-    assert {"heldout", "bfcl seen", "bfcl unseen", "bfcl irrelevance"} <= splits
+    assert {"heldout", "bfcl seen", "bfcl unseen", "bfcl irrelevance", "bfcl multi_turn"} <= splits
     assert {(r.phase, r.iteration) for r in curve} == {("sft", 0), ("grpo", 0), ("sft", 1), ("grpo", 1)}
     assert all(r.reward is not None for r in curve if r.phase == "grpo")
     assert all(r.loss is not None for r in curve if r.phase == "sft")

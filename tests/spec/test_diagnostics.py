@@ -43,7 +43,7 @@ def test_all_problems_at_once_in_file_order(write):
         ":3: catalogs.0.categories.1: 'multipel' is not allowed (expected one of: simple_python, simple_java, "
         "simple_javascript, multiple, parallel, parallel_multiple, irrelevance, live_simple, live_multiple, "
         "live_parallel, live_parallel_multiple, live_irrelevance, live_relevance; did you mean 'multiple'?)",
-        ":4: catalogs.1.source: unknown source 'opnapi' (expected one of: bfcl, openai, openapi, mcp; did you mean 'openapi'?)",
+        ":4: catalogs.1.source: unknown source 'opnapi' (expected one of: bfcl, bfcl_env, openai, openapi, mcp; did you mean 'openapi'?)",
         ":7: catalogs.2.path: file not found: " + found[2].split("file not found: ")[1],
         ":12: roles.user.model: no model named 'synht' (expected one of the names under `models`: synth, pol; "
         "did you mean 'synth'?)",
@@ -78,7 +78,7 @@ def test_discriminator_missing_and_backend_typo(write, tools_file):
         catalogs: [{path: cat/tools.yaml}]
         models: {synth: {backend: procedual}}
     """)
-    assert found[0] == ":1: catalogs.0.source: missing key 'source' (expected one of: bfcl, mcp, openai, openapi)"
+    assert found[0] == ":1: catalogs.0.source: missing key 'source' (expected one of: bfcl, bfcl_env, mcp, openai, openapi)"
     # the default roles name 'synth', which still exists; the default policy 'policy' does not any more
     assert found[1] == ":1: train.policy: no model named 'policy' (expected one of the names under `models`: synth)"
     assert found[2] == (":2: models.synth.backend: unknown backend 'procedual' (expected one of: procedural, "
