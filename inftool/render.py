@@ -93,17 +93,34 @@ def synth_report(console: Console, report) -> None:
                   f"{report.per_second:,.0f} episodes/s")
 
 
-def evaluation(console: Console, table: dict[tuple[str, str], tuple[int, int]], policy: str) -> None:
-    """Accuracy per suite and category, and each suite's unweighted mean over categories."""
+def evaluation(console: Console, table: dict[tuple[str, str], tuple[int, int]], policy: str,
+               not_evaluated: dict[tuple[str, str], int] | None = None) -> None:
+    """Accuracy per suite and category over the items evaluated, and each suite's unweighted mean over
+    categories; with items not evaluated (an endpoint that kept failing), their count per category and in all."""
     from inftool.evaluate.runner import overall
 
-    out = _table(f"Evaluation of {policy}", "suite", "category", "correct", "items", "accuracy")
+    skipped = not_evaluated or {}
+    columns = ["suite", "category", "correct", "items", "accuracy"] + (["not evaluated"] if skipped else [])
+    out = _table(f"Evaluation of {policy}", *columns)
     for (suite, category), (correct, items) in table.items():
-        out.add_row(suite, category, str(correct), str(items), f"{correct / items:.3f}" if items else "-")
+        extra = [str(skipped.get((suite, category), ""))] if skipped else []
+        out.add_row(suite, category, str(correct), str(items), f"{correct / items:.3f}" if items else "-", *extra)
     for suite in sorted({s for s, _ in table}):
         mean = overall(table, suite)
-        out.add_row(suite, "[bold]overall (mean of categories)[/]", "", "", f"{mean:.3f}" if mean is not None else "-")
+        out.add_row(suite, "[bold]overall (mean of categories)[/]", "", "", f"{mean:.3f}" if mean is not None else "-",
+                    *([""] if skipped else []))
     console.print(out)
+    if skipped:
+        console.print(f"[yellow]not evaluated:[/] {sum(skipped.values())} items had no answer (the endpoint kept "
+                      "failing); they are stored as not_evaluated with the reason and left out of accuracy",
+                      highlight=False)
+
+
+def _accuracy_cell(row) -> str:
+    """``exact / right tool`` of one checkpoint's split, ``-`` when it has no row or no item was evaluated."""
+    if row is None or row.accuracy is None:
+        return "-"
+    return f"{row.accuracy:.1%} / {row.right_tool:.0%}"
 
 
 def loop_summary(console: Console, store, run_id: str) -> None:
@@ -117,19 +134,25 @@ def loop_summary(console: Console, store, run_id: str) -> None:
     for row in store.train_log(run_id):
         if row.phase == "grpo" and row.reward is not None:
             rewards.setdefault(row.iteration, []).append(row.reward)
-    items = {row.split: row.items for row in accuracy}
+    items = {row.split: row.items + row.not_evaluated for row in accuracy}
+    skipped = any(row.not_evaluated for row in accuracy)
     out = _table("Accuracy per checkpoint: exact match / right tool called",
-                 "checkpoint", *(f"{s} ({items[s]})" for s in splits), "GRPO reward")
+                 "checkpoint", *(f"{s} ({items[s]})" for s in splits), "GRPO reward",
+                 *(["not evaluated"] if skipped else []))
     checkpoints = list(dict.fromkeys((row.iteration, row.policy) for row in accuracy))
     for iteration, policy in checkpoints:
         cells = {row.split: row for row in accuracy if (row.iteration, row.policy) == (iteration, policy)}
-        values = [f"{cells[s].accuracy:.1%} / {cells[s].right_tool:.0%}" if s in cells else "-" for s in splits]
+        values = [_accuracy_cell(cells.get(s)) for s in splits]
         trend = "-"
         if policy == "grpo" and rewards.get(iteration):
             first, last = quarter_means(rewards[iteration])
             trend = f"{first:.3f} → {last:.3f}"
-        out.add_row(policy if policy == "untrained" else f"{iteration}: {policy}", *values, trend)
+        missing = [str(sum(row.not_evaluated for row in cells.values()))] if skipped else []
+        out.add_row(policy if policy == "untrained" else f"{iteration}: {policy}", *values, trend, *missing)
     console.print(out)
+    if skipped:
+        console.print("[yellow]not evaluated:[/] items whose endpoint kept failing have no verdict; they are "
+                      "left out of every accuracy (eval_results.error_kind = 'not_evaluated')", highlight=False)
     stages = store.stages(run_id)
     seconds: dict[str, float] = {}
     for stage in stages:

@@ -12,21 +12,36 @@ LM-backed role-players can be exercised end to end without a model::
         server.fail_next(2)          # the next two requests get HTTP 500
         ...
         server.requests              # how many chat requests arrived
+
+An unreliable endpoint: ``FakeOpenAIServer(fault_rate=0.2, seed=3)`` answers each request with one of
+``ENDPOINT_FAULTS`` (drawn from a seeded generator) one time in five; ``deterministic=True`` makes every
+answer depend on the request only, so runs whose requests arrive in another order (retries, threads) get
+the same answers.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
+import socket
+import struct
+import sys
 import threading
 import time
+import zlib
+from collections import Counter
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 _HEADER = re.compile(r"\[\[ ## (\w+) ## \]\]")
 _OUTPUTS = re.compile(r"Your output fields are:\n(.*?)(?:\nAll interactions|\Z)", re.DOTALL)
 _FIELD = re.compile(r"^\d+\. `(\w+)`", re.MULTILINE)
-FAIL_MODES = ("500", "429", "malformed", "garbage")
+ENDPOINT_FAULTS = ("500", "truncated", "reset", "empty", "slow")
+"""Faults of the endpoint itself, never the model's answer: HTTP 500, a JSON body cut short (with HTTP 200), a
+connection reset before any answer, a completion without choices, and an answer slower than ``slow_s``."""
+FAIL_MODES = ("429", "malformed", "garbage", *ENDPOINT_FAULTS)
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -157,16 +172,35 @@ class _Handler(BaseHTTPRequestHandler):
             return
         owner = self.server.owner
         n, failure = owner._admit(self.headers.get("Authorization", ""))
-        time.sleep(owner.delay_s)  # outside any lock: concurrent requests overlap
+        time.sleep(owner.slow_s if failure == "slow" else owner.delay_s)  # outside any lock: requests overlap
         if failure in ("500", "429"):
             kind = "server_error" if failure == "500" else "rate_limit_exceeded"
             self._send(int(failure), {"error": {"message": f"fake {kind}", "type": kind}})
         elif failure == "garbage":
             self._send(200, raw=b"<html>not json</html>")
+        elif failure == "reset":
+            self._reset()
         else:
             body = json.loads(raw or b"{}")
             owner._record(body)
-            self._send(200, completion(body, n, owner.model, malformed=failure == "malformed"))
+            n = _stable_number(body) if owner.deterministic else n
+            reply = completion(body, n, owner.model, malformed=failure == "malformed")
+            if failure == "empty":
+                reply["choices"] = []
+            data = json.dumps(reply).encode()
+            self._send(200, raw=data[: len(data) // 2] if failure == "truncated" else data)
+
+    def _reset(self) -> None:
+        """Drop the connection without answering: a zero linger time makes closing it send a TCP reset."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+
+def _stable_number(body: dict[str, Any]) -> int:
+    """A number that depends only on a request's messages and tools (for call and result ids)."""
+    text = json.dumps([body.get("messages"), body.get("tools")], sort_keys=True, default=str)
+    return zlib.crc32(text.encode()) % 1_000_000
 
 
 class _Server(ThreadingHTTPServer):
@@ -174,23 +208,42 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # many clients connect at once
     owner: FakeOpenAIServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (it timed out, or the connection was reset on purpose) is no error here."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
 
 class FakeOpenAIServer:
     """A local OpenAI-compatible chat endpoint answering in DSPy's ChatAdapter format (a context manager).
 
     It sleeps ``delay_s`` per request without holding a lock, counts requests (``requests``), keeps the
     ``Authorization`` headers and the first 1,000 request bodies, and fails on demand (``fail_next``,
-    ``always_fail``): HTTP 500 or 429, a reply without the field markers, or a body that is not JSON.
+    ``always_fail``): HTTP 500 or 429, a reply without the field markers, a body that is not JSON, or one of
+    the ``ENDPOINT_FAULTS``. With ``fault_rate`` it also fails at random: each request that no demand
+    fails gets one of ``fault_modes`` with that probability, drawn from ``Random(seed)``; ``faults`` counts
+    the failures served, per mode. ``deterministic`` makes the answers depend on the request only.
     """
 
-    def __init__(self, delay_s: float = 0.1, port: int = 0, model: str = "fake-model"):
-        self.delay_s = delay_s
+    def __init__(self, delay_s: float = 0.1, port: int = 0, model: str = "fake-model", *, fault_rate: float = 0.0,
+                 fault_modes: Sequence[str] = ENDPOINT_FAULTS, seed: int = 0, slow_s: float = 2.0,
+                 deterministic: bool = False):
+        if not 0.0 <= fault_rate <= 1.0:
+            raise ValueError("fault_rate must be in [0, 1]")
+        unknown = set(fault_modes) - set(FAIL_MODES)
+        if unknown or not fault_modes:
+            raise ValueError(f"fault_modes must be some of {FAIL_MODES}, got {sorted(unknown) or 'none'}")
+        self.delay_s, self.slow_s = delay_s, slow_s
         self.model = model
+        self.fault_rate, self.fault_modes = fault_rate, tuple(fault_modes)
+        self.deterministic = deterministic
         self.requests = 0
+        self.faults: Counter[str] = Counter()
         self.authorizations: list[str] = []
         self.bodies: list[dict[str, Any]] = []
         self._failures: list[str] = []
         self._always: str | None = None
+        self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.owner = self
@@ -225,7 +278,8 @@ class FakeOpenAIServer:
         self.stop()
 
     def fail_next(self, n: int, mode: str = "500") -> None:
-        """Fail the next ``n`` chat requests: '500', '429', 'malformed' (no field markers) or 'garbage'."""
+        """Fail the next ``n`` chat requests: '500', '429', 'malformed' (no field markers), 'garbage', or
+        one of the other ``ENDPOINT_FAULTS``."""
         if mode not in FAIL_MODES:
             raise ValueError(f"mode must be one of {FAIL_MODES}")
         with self._lock:
@@ -238,11 +292,17 @@ class FakeOpenAIServer:
         self._always = mode
 
     def _admit(self, authorization: str) -> tuple[int, str | None]:
+        """Count a request; (its number, how it fails or None)."""
         with self._lock:
             self.requests += 1
             if len(self.authorizations) < 1000:
                 self.authorizations.append(authorization)
-            return self.requests, self._failures.pop(0) if self._failures else self._always
+            failure = self._failures.pop(0) if self._failures else self._always
+            if failure is None and self.fault_rate and self._random.random() < self.fault_rate:
+                failure = self._random.choice(self.fault_modes)
+            if failure is not None:
+                self.faults[failure] += 1
+            return self.requests, failure
 
     def _record(self, body: dict[str, Any]) -> None:
         with self._lock:

@@ -24,11 +24,12 @@ def evaluate_(recipe: Path, overrides: tuple[str, ...], policy: str, categories:
     """Score a policy with the BFCL-compatible checker; results go to the run's store (eval_results).
 
     The items and the decoding are the loop's (the evaluation stage), so a checkpoint the loop evaluated
-    gets the verdicts the loop stored."""
+    gets the verdicts the loop stored. Items an endpoint could not answer are stored as not_evaluated, left
+    out of accuracy, and fail the command (exit 1) past evaluate.max_not_evaluated."""
     from inftool import render
     from inftool.compile import compile_recipe
     from inftool.evaluate import runner
-    from inftool.evaluate.stage import evaluate_into, items_for, policy_for
+    from inftool.evaluate.stage import evaluate_into, items_for, policy_for, require_evaluated
     from inftool.progress import Progress
     from inftool.store import Store
 
@@ -42,10 +43,11 @@ def evaluate_(recipe: Path, overrides: tuple[str, ...], policy: str, categories:
                                  heldout=heldout)
         results = evaluate_into(store, run_id, iteration, policy, answer, items, concurrency=concurrency,
                                 progress=Progress(bar=_bar))
-    render.evaluation(_stdout(), runner.accuracy(results), policy)
+    render.evaluation(_stdout(), runner.accuracy(results), policy, runner.not_evaluated(results))
     if aside:
         click.echo(f"set aside {len(aside)} BFCL questions whose own ground truth the checker rejects: "
                    + ", ".join(i.item_id for i in aside[:10]) + (" ..." if len(aside) > 10 else ""))
+    require_evaluated(results, loaded.spec.evaluate.max_not_evaluated)
 
 
 @contextmanager

@@ -92,6 +92,7 @@ class Evaluation(_PlanModel):
     heldout: float
     heldout_limit: int | None
     max_new_tokens: int
+    max_not_evaluated: float = 0.02
 
 
 class Plan(_PlanModel):

@@ -7,7 +7,8 @@
 * `check` gives the leaderboard's AST-checker verdict for one BFCL entry, with an error kind
   (`ERROR_KINDS`) when the calls are wrong; `irrelevance_check` / `relevance_check` the verdict
   of the (ir)relevance categories; `check_call` one call against one expected call;
-* `reference_calls` writes an entry's ground truth as calls.
+* `reference_calls` writes an entry's ground truth as calls; `oracle_calls` writes it in a form `check`
+  accepts, trying the acceptable forms of each expected call (`call_forms`) plainest first.
 
 BFCL's multi-turn categories are whole conversations with stateful environments (``inftool.envs``), driven
 by ``rollout`` and judged by ``multi_turn_check`` as BFCL's multi-turn checker judges them.
@@ -19,10 +20,12 @@ the official checker by ``tests/evaluate/test_agreement.py``.
 from .checker import (
     ERROR_KINDS,
     Verdict,
+    call_forms,
     check,
     check_call,
     irrelevance_check,
     language_of,
+    oracle_calls,
     reference_calls,
     relevance_check,
 )
@@ -32,10 +35,12 @@ from .values import standardize
 __all__ = [
     "ERROR_KINDS",
     "Verdict",
+    "call_forms",
     "check",
     "check_call",
     "irrelevance_check",
     "language_of",
+    "oracle_calls",
     "parse_calls",
     "reference_calls",
     "relevance_check",

@@ -22,12 +22,15 @@ expected argument not marked optional (``""`` among its acceptable values) must 
 and JavaScript arguments are source-code strings, read as the leaderboard reads them
 (`inftool.evaluate.languages`).
 
-A `Verdict` carries one of `ERROR_KINDS` when the calls are not valid.
+A `Verdict` carries one of `ERROR_KINDS` when the calls are not valid (or, ``not_evaluated``, when there was
+no answer to judge). `oracle_calls` writes an entry's ground truth as calls `check` accepts, when any
+acceptable form of it passes.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +58,9 @@ ERROR_KINDS: dict[str, str] = {
     "response_mismatch": "multi-turn: a result of the ground truth's calls in a turn is not among the results of "
                          "the model's calls so far (the information never reached the model)",
     "step_limit": "multi-turn: a turn went past BFCL's step limit and the conversation was stopped before its end",
+    "not_evaluated": "no verdict: the policy could not be asked (its endpoint kept failing: timeouts, server "
+                     "errors, reset connections, unreadable or empty replies); the reason is stored with the item, "
+                     "which is left out of every accuracy",
 }
 """Every error kind a Verdict can carry, with what it means."""
 
@@ -69,6 +75,10 @@ class Verdict:
 
 
 VALID = Verdict(True)
+NOT_EVALUATED = "not_evaluated"
+"""The error kind of an item that has no verdict (see `ERROR_KINDS`): never counted as right or wrong."""
+ORACLE_FORMS = 256
+"""Most forms of one expected call `oracle_calls` tries."""
 
 _LANGUAGES = {"python": "python", "java": "java", "javascript": "javascript", "js": "javascript"}
 
@@ -300,23 +310,91 @@ def reference_calls(functions: Sequence[dict[str, Any]], ground_truth: Sequence[
     lists of dicts) take the first acceptable value of each of their keys.
     """
     lang = _LANGUAGES.get(language.lower(), "python")
-    docs = {d.get("name"): d for d in (function_doc(f) for f in functions)}
     calls = []
     for answer in ground_truth:
         name, expected = _expected(answer)
-        properties = ((docs.get(name) or {}).get("parameters") or {}).get("properties") or {}
+        properties = _properties(functions, name)
         arguments = {}
         for param, accepted in expected.items():
             if omit_optional and _optional(accepted):
                 continue
             value = _first(accepted)
-            if value is _NONE:
-                continue
-            declared, item_type = _declared(properties.get(param))
-            value = _expand(value, declared, item_type, lang)
-            arguments[param] = render_argument(value, properties.get(param), lang) if as_source else value
+            if value is not _NONE:
+                arguments[param] = _written(value, properties.get(param), lang, as_source)
         calls.append(Call(name, arguments))
     return calls
+
+
+def call_forms(functions: Sequence[dict[str, Any]], answer: dict[str, Any], *, language: str = "python",
+               limit: int = ORACLE_FORMS) -> list[Call]:
+    """One expected call (``{name: {parameter: [acceptable values]}}``) written as calls in every acceptable
+    form, at most ``limit``, in the order a model would most plainly answer: first every optional parameter
+    (``""`` acceptable) left out and every other one given its first acceptable value; then the forms with one
+    parameter changed (given where it was left out, or another acceptable value), then with two, and so on.
+    Values are written as `reference_calls` writes them (Java / JavaScript as source)."""
+    lang = _LANGUAGES.get(language.lower(), "python")
+    name, expected = _expected(answer)
+    properties = _properties(functions, name)
+    options = {param: _options(accepted) for param, accepted in expected.items()}
+    preferred = {param: choices[0] for param, choices in options.items()}
+    variable = [param for param, choices in options.items() if len(choices) > 1]
+    forms: list[Call] = []
+    for changed in range(len(variable) + 1):
+        for params in itertools.combinations(variable, changed):
+            for values in itertools.product(*(options[param][1:] for param in params)):
+                chosen = preferred | dict(zip(params, values, strict=True))
+                forms.append(Call(name, {param: _written(value, properties.get(param), lang, True)
+                                         for param, value in chosen.items() if value is not _NONE}))
+                if len(forms) >= limit:
+                    return forms
+    return forms
+
+
+def oracle_calls(functions: Sequence[dict[str, Any]], ground_truth: Sequence[dict[str, Any]], *, category: str,
+                 language: str | None = None) -> list[Call]:
+    """The ground truth as the calls a perfect model makes: for each expected call, the first of its
+    `call_forms` that `check_call` accepts (its first form when none does). `check` accepts the result unless no
+    acceptable form of some expected call passes, i.e. the entry's own ground truth cannot be answered."""
+    lang = _LANGUAGES.get((language or language_of(category)).lower(), "python")
+    offered = _Offered(functions)
+    calls = []
+    for index, answer in enumerate(ground_truth):
+        name, expected = _expected(answer)
+        doc = function_doc(functions[0]) if _single(category) and index == 0 and functions else _doc(functions, name)
+        forms = call_forms(functions, answer, language=lang)
+        calls.append(next((form for form in forms if check_call(doc, form, expected, language=lang,
+                                                                offered=offered).valid), forms[0]))
+    return calls
+
+
+def _single(category: str) -> bool:
+    """Whether `check` judges the category's one call against the first function offered (simple_*)."""
+    return "parallel" not in category and "multiple" not in category
+
+
+def _doc(functions: Sequence[dict[str, Any]], name: str) -> dict[str, Any]:
+    """The offered function doc named ``name`` (an empty doc of that name when none is: nothing will pass)."""
+    return next((doc for doc in map(function_doc, functions) if doc.get("name") == name), {"name": name})
+
+
+def _properties(functions: Sequence[dict[str, Any]], name: str) -> dict[str, Any]:
+    return ((_doc(functions, name).get("parameters") or {}).get("properties")) or {}
+
+
+def _options(accepted: Any) -> list[Any]:
+    """An expected argument's choices in the oracle's order: left out (``_NONE``) when optional, then each
+    acceptable value."""
+    if not isinstance(accepted, list):
+        return [accepted]
+    values = [value for value in accepted if value != OMITTED]
+    return [_NONE, *values] if _optional(accepted) or not values else values
+
+
+def _written(value: Any, schema: Any, language: str, as_source: bool) -> Any:
+    """An acceptable value as a call gives it: dict answers expanded, Java / JavaScript as source if asked."""
+    declared, item_type = _declared(schema)
+    value = _expand(value, declared, item_type, language)
+    return render_argument(value, schema, language) if as_source else value
 
 
 _NONE = object()

@@ -8,7 +8,8 @@ calls it makes run on the conversation's own world (``inftool.envs``), each resu
 the turn. A turn may take BFCL's step limit of steps with calls; one more stops the conversation there.
 
 Each turn is judged as it ends (``inftool.evaluate.multi_turn_check``); the first failure decides the
-verdict, and the conversation stops there (BFCL would go on talking to the model, for the same verdict).
+verdict, and the conversation stops there (BFCL would go on talking to the model, for the same verdict). A
+step an endpoint could not answer (after its retries) stops the conversation as ``not_evaluated``.
 
 Three ways to run many conversations, whatever the policy: one after another, ``concurrency`` at a time
 in threads (an endpoint), or in lockstep batches for a policy that answers many steps at once
@@ -25,6 +26,7 @@ from typing import Any
 from inftool.core.episode import Call
 
 from .checker import VALID, Verdict
+from .endpoint import NotEvaluated
 from .items import Item, Step
 from .multi_turn import environment_for, handover_and_limit
 from .multi_turn_check import TurnChecker, stopped_early
@@ -115,10 +117,15 @@ def _wire_call(call: Any) -> bool:
 
 
 def run_one(item: Item, policy: Policy) -> Rollout:
-    """Drive one conversation to its end with a policy that answers one step at a time."""
+    """Drive one conversation to its end with a policy that answers one step at a time. A step the policy could
+    not be asked (`NotEvaluated`: its endpoint kept failing) ends the conversation without a verdict on the model:
+    ``not_evaluated``, with the reason."""
     rollout = Rollout(item)
-    while (step := rollout.pending()) is not None:
-        rollout.advance(policy(step))
+    try:
+        while (step := rollout.pending()) is not None:
+            rollout.advance(policy(step))
+    except NotEvaluated as failure:
+        rollout.verdict = failure.verdict
     return rollout
 
 

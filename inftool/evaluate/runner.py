@@ -11,7 +11,8 @@ through it step by step on BFCL's stateful environments and it is judged by stat
 checker does (``inftool.evaluate.rollout``, ``inftool.evaluate.multi_turn_check``).
 
 Items whose own ground truth fails the checker are set aside (``scorable``) and reported, never
-counted. Policies: ``oracle`` answers with the ground truth, ``no-call`` never calls a tool, and a model of
+counted. An item the policy could not be asked (an endpoint that kept failing: ``inftool.evaluate.endpoint``)
+is stored as ``not_evaluated`` with the reason and left out of every accuracy. Policies: ``oracle`` answers with the ground truth, ``no-call`` never calls a tool, and a model of
 the recipe with ``backend: openai`` is asked through its OpenAI-compatible endpoint with native
 tool calling (``tools=``), and a local Hugging Face checkpoint generates with its chat template
 (``inftool.evaluate.local.LocalPolicy``). Accuracy is reported per category; the overall figure is the unweighted
@@ -27,7 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import multi_turn, rollout
-from .checker import check, irrelevance_check, language_of, reference_calls
+from .checker import NOT_EVALUATED, check, irrelevance_check, language_of, oracle_calls
+from .endpoint import EndpointPolicy, NotEvaluated
 from .items import Item, Step
 from .parse import parse_calls
 
@@ -69,9 +71,9 @@ def _seen(names: set[str], seen_tools: set[str] | None) -> str | None:
 
 
 def scorable(items: list[Item]) -> tuple[list[Item], list[Item]]:
-    """(items, set aside): an item whose own ground truth the checker rejects cannot be scored. In BFCL v4
-    that is 10 of the AST entries (answers naming parameters the function lacks, and the like); the
-    official checker rejects the same ten."""
+    """(items, set aside): an item whose own ground truth the checker rejects in every acceptable form the
+    oracle tries cannot be scored. In BFCL v4 that is 8 of the AST entries (answers naming parameters the
+    function lacks, values of the wrong type, and the like); the official checker rejects the same forms."""
     kept, aside = [], []
     for item in items:  # a multi-turn entry's ground truth always passes: the same calls on the same world
         (kept if item.conversation is not None or verdict(item, oracle(item)).valid else aside).append(item)
@@ -114,14 +116,16 @@ def verdict(item: Item, output: Any):
 
 
 def oracle(item: Item | Step) -> dict[str, Any]:
-    """The ground truth as an OpenAI assistant message (Java/JavaScript arguments as source strings); at a step
-    of a multi-turn conversation, the ground truth's calls of the step (none: the turn is done)."""
+    """The ground truth as an OpenAI assistant message, in the plainest form the checker accepts (optional
+    arguments left out, else the first acceptable alternatives that pass: ``oracle_calls``; Java/JavaScript
+    arguments as source strings); at a step of a multi-turn conversation, the ground truth's calls of the step
+    (none: the turn is done)."""
     if isinstance(item, Step):
         calls = list(item.reference)
     elif not item.ground_truth:
         calls = []
     else:
-        calls = reference_calls(item.functions, item.ground_truth, language=language_of(item.rules), as_source=True)
+        calls = oracle_calls(item.functions, item.ground_truth, category=item.rules)
     if not calls:
         return {"role": "assistant", "content": NO_CALL_ANSWER}
     return {"role": "assistant", "content": None, "tool_calls": [
@@ -133,39 +137,28 @@ def no_call(item: Item | Step) -> dict[str, Any]:
     return {"role": "assistant", "content": NO_CALL_ANSWER}
 
 
-def endpoint_policy(spec) -> Callable[[Item], Any]:
+def endpoint_policy(spec) -> EndpointPolicy:
     """A policy served by an OpenAI-compatible endpoint, asked with native tool calling, greedily (temperature
-    0), with the model's ``top_p``, ``seed`` and ``extra_body`` when it sets them."""
-    import os
-
-    from openai import OpenAI
-
-    client = OpenAI(base_url=spec.base_url, api_key=os.environ.get(spec.api_key_env) or "EMPTY",
-                    timeout=spec.timeout_s, max_retries=spec.max_retries)
-    options = {k: v for k, v in (("top_p", spec.top_p), ("seed", spec.seed)) if v is not None}
-    if spec.extra_body:
-        options["extra_body"] = dict(spec.extra_body)  # merged into the request body, e.g. chat_template_kwargs
-
-    def answer(item: Item) -> Any:
-        try:
-            response = client.chat.completions.create(model=spec.model, messages=item.messages, tools=item.tools,
-                                                      temperature=0.0, max_tokens=spec.max_tokens, **options)
-        except Exception as exc:  # noqa: BLE001 - any endpoint failure is this item's unreadable answer
-            return {"role": "assistant", "content": f"<endpoint error: {type(exc).__name__}>"}
-        return response.choices[0].message.model_dump(exclude_none=True)
-
-    return answer
+    0), with the model's ``top_p``, ``seed`` and ``extra_body`` when it sets them. The endpoint's faults are
+    retried with backoff; an item it still cannot answer raises `NotEvaluated` (``inftool.evaluate.endpoint``)."""
+    return EndpointPolicy(spec)
 
 
 def evaluate(items: list[Item], policy: Callable[[Item], Any], concurrency: int = 1,
              progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
     """Results (dicts ready for ``Store.write_eval``) of ``policy`` on ``items``, in order. Multi-turn items
-    are whole conversations (``inftool.evaluate.rollout``); their output is the answers, turn by turn."""
+    are whole conversations (``inftool.evaluate.rollout``); their output is the answers, turn by turn. An item
+    the policy could not be asked (`NotEvaluated`) is a ``not_evaluated`` row with the reason, no verdict."""
     def one(item: Item, output: Any = None) -> dict[str, Any]:
-        output = policy(item) if output is None else output
+        try:
+            output = policy(item) if output is None else output
+        except NotEvaluated as failure:
+            output, judged = None, failure.verdict
+        else:
+            judged = verdict(item, output)
         if progress:
             progress(1)
-        return result_row(item, verdict(item, output), output)
+        return result_row(item, judged, output)
 
     def ended(_: Any) -> None:
         if progress:
@@ -197,14 +190,30 @@ def result_row(item: Item, result: Any, output: Any) -> dict[str, Any]:
             "output": json.dumps(output, default=str)}
 
 
+def evaluated(result: dict[str, Any]) -> bool:
+    """Whether a result is a verdict (not an item the policy could not be asked)."""
+    return result.get("error_kind") != NOT_EVALUATED
+
+
 def accuracy(results: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, int]]:
-    """(suite, category) -> (correct, items)."""
+    """(suite, category) -> (correct, items evaluated); items not evaluated count in neither (see `not_evaluated`),
+    and a category with none evaluated is (0, 0)."""
     table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for result in results:
         cell = table[(result["suite"], result["category"])]
-        cell[0] += bool(result["valid"])
-        cell[1] += 1
+        if evaluated(result):
+            cell[0] += bool(result["valid"])
+            cell[1] += 1
     return {key: (correct, total) for key, (correct, total) in sorted(table.items())}
+
+
+def not_evaluated(results: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """(suite, category) -> items not evaluated, for the categories that have any."""
+    table: dict[tuple[str, str], int] = defaultdict(int)
+    for result in results:
+        if not evaluated(result):
+            table[(result["suite"], result["category"])] += 1
+    return dict(sorted(table.items()))
 
 
 def overall(table: dict[tuple[str, str], tuple[int, int]], suite: str) -> float | None:

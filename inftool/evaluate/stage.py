@@ -4,6 +4,8 @@
 recipe's BFCL categories, each question marked seen or unseen by the synthesis catalog, and at most
 ``evaluate.heldout_limit`` held-out episodes of iteration 0, the same ones at every iteration) and the
 same decoding (greedy, ``evaluate.max_new_tokens``, batches of ``LOCAL_BATCH``), hence the same verdicts.
+Both fail the stage (`require_evaluated`) when more than ``evaluate.max_not_evaluated`` of the items could not
+be evaluated, after storing every row.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inftool.errors import UsageError, did_you_mean
+from inftool.errors import StageError, UsageError, did_you_mean
 from inftool.progress import Progress
 
 from . import runner
@@ -74,17 +76,30 @@ def evaluate_into(store: Any, run_id: str, iteration: int, label: str, answer: A
     return results
 
 
+def require_evaluated(results: list[dict[str, Any]], max_share: float) -> None:
+    """Raise ``StageError`` when more than ``max_share`` of the items could not be evaluated (``not_evaluated``:
+    the endpoint kept failing), saying how many and the first distinct reasons. Their rows are stored first."""
+    failed = [r for r in results if not runner.evaluated(r)]
+    if not failed or len(failed) <= max_share * len(results):
+        return
+    reasons = list(dict.fromkeys(r.get("message") or "no reason given" for r in failed))
+    raise StageError(f"evaluation failed: {len(failed)} of {len(results)} items ({len(failed) / len(results):.1%}) "
+                     f"could not be evaluated, more than evaluate.max_not_evaluated ({max_share:.1%}) allows; they "
+                     f"are stored as not_evaluated and left out of accuracy; first reasons: " + "; ".join(reasons[:3])
+                     + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else ""))
+
+
 def accuracy_counts(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """A stage's counts: items, accuracy per suite (BFCL split by seen/unseen) and each suite's mean over
-    categories."""
+    """A stage's counts: items, those not evaluated, accuracy per suite (BFCL split by seen/unseen) and each
+    suite's mean over categories, both over the items evaluated."""
     table: dict[str, list[int]] = {}
-    for r in results:
+    for r in filter(runner.evaluated, results):
         key = r["suite"] + (f"-{r['seen']}" if r.get("seen") else "")
         cell = table.setdefault(key, [0, 0])
         cell[0] += bool(r["valid"])
         cell[1] += 1
     by_category = runner.accuracy(results)
-    return {"items": len(results),
+    return {"items": len(results), "not_evaluated": sum(not runner.evaluated(r) for r in results),
             "accuracy": {k: round(c / n, 4) for k, (c, n) in sorted(table.items())},
             "mean_over_categories": {s: round(runner.overall(by_category, s) or 0.0, 4)
                                      for s in sorted({s for s, _ in by_category})}}

@@ -159,13 +159,14 @@ class Loop:
         return self._evaluate_as(iteration, self._evaluated_policy(), self._checkpoint())
 
     def _evaluate_as(self, iteration: int, label: str, checkpoint: Path):
-        from inftool.evaluate.stage import accuracy_counts, evaluate_into, items_for, policy_for
+        from inftool.evaluate.stage import accuracy_counts, evaluate_into, items_for, policy_for, require_evaluated
 
         if self._items is None:
             self._items, _ = items_for(self.spec, self.compiled.catalog, self.store, self.run_id)
         answer, concurrency = policy_for(self.spec, checkpoint)
         results = evaluate_into(self.store, self.run_id, iteration, label, answer, self._items,
                                 concurrency=concurrency, progress=self.progress)
+        require_evaluated(results, self.spec.evaluate.max_not_evaluated)
         return accuracy_counts(results), str(checkpoint)
 
     def _evaluated_policy(self) -> str:

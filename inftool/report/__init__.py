@@ -227,12 +227,27 @@ def _accuracy(store: Any, run_id: str, figures: Path, made: list[str]) -> str:
         classes.append("total")
     numeric = set(range(2, len(headers)))
     out.append(_table(headers, rows, numeric=numeric, row_classes=classes))
+    if acc.not_evaluated:
+        out.append(_not_evaluated(acc))
     if acc.error_kinds:
         out.append("<h3>Wrong answers by error kind</h3>")
         out.append(_table(["error kind", *(p.label for p in columns)],
                           [[kind, *(acc.errors.get((kind, p), "") for p in columns)] for kind in acc.error_kinds],
                           numeric=set(range(1, len(columns) + 1))))
     return "\n".join(out)
+
+
+def _not_evaluated(acc: Any) -> str:
+    """How many items of each evaluation went without a verdict, and what that means."""
+    columns = [p for p in acc.columns if p in acc.not_evaluated]
+    return "\n".join(["<h3>Items not evaluated</h3>",
+                      _note("Items the policy could not be asked: its endpoint still failed after the retries "
+                            "(timeouts, server errors, reset connections, unreadable or empty replies). They are "
+                            "stored as not_evaluated, with the reason in eval_results.message, and left out of every "
+                            "accuracy above."),
+                      _table(["", *(p.label for p in columns)],
+                             [["not evaluated", *(acc.not_evaluated[p] for p in columns)]],
+                             numeric=set(range(1, len(columns) + 1)))])
 
 
 def _right_tool(store: Any, run_id: str, figures: Path, made: list[str]) -> str:

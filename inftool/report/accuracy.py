@@ -53,7 +53,7 @@ class Checkpoint:
 
 @dataclass
 class Accuracy:
-    """Correct / items per (series, category, checkpoint). A series is a suite or a BFCL split: BFCL
+    """Correct / items evaluated per (series, category, checkpoint). A series is a suite or a BFCL split: BFCL
     questions by ``seen`` (whether synthesis used their tools), irrelevance categories apart (no call is
     expected, so seen says nothing; as the store's ``checkpoint_accuracy_of``), the multi-turn categories
     apart (whole conversations judged by state, another task than a single call), and "BFCL all" (every
@@ -71,6 +71,9 @@ class Accuracy:
     errors: dict[tuple[str, Checkpoint], int] = field(default_factory=dict)
     """(error kind, checkpoint) -> wrong answers of that kind."""
     error_kinds: list[str] = field(default_factory=list)
+    not_evaluated: dict[Checkpoint, int] = field(default_factory=dict)
+    """checkpoint -> items without a verdict (the policy's endpoint kept failing), left out of ``cells``; only
+    checkpoints that have any."""
 
     @property
     def columns(self) -> list[Checkpoint]:
@@ -114,6 +117,8 @@ def accuracy(store: Any, run_id: str) -> Accuracy:
     bfcl_splits: set[str] = set()
     for r in rows:
         point = Checkpoint(r["iteration"], r["policy"])
+        if r["not_evaluated"]:
+            result.not_evaluated[point] = result.not_evaluated.get(point, 0) + r["not_evaluated"]
         if r["suite"] == "bfcl" and "irrelevance" in r["category"]:
             label, keys[BFCL_IRRELEVANCE] = BFCL_IRRELEVANCE, ("0bfcl", 6, "")
         elif r["suite"] == "bfcl" and r["category"].startswith("multi_turn"):

@@ -46,6 +46,9 @@ class EvaluateSpec(SpecModel):
     """At most this many held-out episodes (of iteration 0, the same at every evaluation) are scored."""
     max_new_tokens: int = Field(default=96, ge=1)
     """Longest answer the evaluated policy may generate."""
+    max_not_evaluated: float = Field(default=0.02, ge=0.0, le=1.0)
+    """Largest share of items that may go without a verdict (an endpoint policy that still failed after its
+    retries: the items are stored as not_evaluated and left out of accuracy); past it the evaluation fails."""
 
 
 def _default_models() -> dict[str, ModelSpec]:

@@ -76,10 +76,11 @@ class StoreReader(RunSummaries):
                           "WHERE run_id = ? ORDER BY iteration, phase DESC, step", [run_id])
 
     def eval_rows(self, run_id: str, iteration: int, policy: str) -> list[dict[str, Any]]:
-        """Evaluation results of one policy at one iteration, as dicts (suite, category, tool, seen, valid,
-        error_kind)."""
+        """The verdicts of one policy at one iteration, as dicts (suite, category, tool, seen, valid, error_kind);
+        items not evaluated have none and are left out."""
         found = self._rows("SELECT suite, category, tool, seen, valid, error_kind FROM eval_results WHERE run_id = ? "
-                           "AND iteration = ? AND policy = ? ORDER BY suite, item_id", [run_id, iteration, policy])
+                           "AND iteration = ? AND policy = ? AND error_kind IS DISTINCT FROM 'not_evaluated' "
+                           "ORDER BY suite, item_id", [run_id, iteration, policy])
         return [r._asdict() for r in found]
 
     def cell_rejections(self, run_id: str, iteration: int) -> dict[tuple[str, str], tuple[int, int]]:
@@ -172,9 +173,10 @@ class StoreReader(RunSummaries):
         return self._rows("SELECT * FROM gate_pass_rates_of(?)", [self._run(run_id)])
 
     def checkpoint_accuracy(self, run_id: str | None = None) -> list[Any]:
-        """Rows (iteration, policy, split, items, correct, accuracy, mean_accuracy, right_tool) per evaluated
-        checkpoint; splits: heldout, bfcl seen / unseen / mixed, bfcl irrelevance, bfcl multi_turn. right_tool:
-        the share of items whose calls named the right functions (argument mistakes aside)."""
+        """Rows (iteration, policy, split, items, correct, accuracy, mean_accuracy, right_tool, not_evaluated) per
+        evaluated checkpoint; splits: heldout, bfcl seen / unseen / mixed, bfcl irrelevance, bfcl multi_turn.
+        right_tool: the share of items whose calls named the right functions (argument mistakes aside). items and
+        the shares are over the items evaluated (None where none was); not_evaluated: the items without a verdict."""
         return self._rows("SELECT * FROM checkpoint_accuracy_of(?)", [self._run(run_id)])
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:

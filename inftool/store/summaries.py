@@ -30,16 +30,22 @@ class RunSummaries:
             FROM episodes WHERE run_id = ? GROUP BY iteration ORDER BY iteration""", [run_id])
 
     def eval_counts(self, run_id: str) -> list[Any]:
-        """Rows (iteration, policy, suite, seen, category, items, correct) of every evaluation of the run."""
+        """Rows (iteration, policy, suite, seen, category, items, correct, not_evaluated) of every evaluation of the
+        run: ``items`` are the items evaluated; those without a verdict (``not_evaluated``) only in the last column."""
         return self._rows("""
-            SELECT iteration, policy, suite, seen, category, count(*) AS items, count(*) FILTER (WHERE valid) AS correct
+            SELECT iteration, policy, suite, seen, category,
+                   count(*) FILTER (WHERE error_kind IS DISTINCT FROM 'not_evaluated') AS items,
+                   count(*) FILTER (WHERE valid) AS correct,
+                   count(*) FILTER (WHERE error_kind = 'not_evaluated') AS not_evaluated
             FROM eval_results WHERE run_id = ? GROUP BY ALL ORDER BY ALL""", [run_id])
 
     def eval_errors(self, run_id: str) -> list[Any]:
-        """Rows (iteration, policy, kind, n): wrong answers per error kind and evaluated policy."""
+        """Rows (iteration, policy, kind, n): wrong answers per error kind and evaluated policy (items not
+        evaluated are no answers: see ``eval_counts``)."""
         return self._rows("""
             SELECT iteration, policy, coalesce(error_kind, '(unspecified)') AS kind, count(*) AS n
-            FROM eval_results WHERE run_id = ? AND NOT valid GROUP BY ALL ORDER BY ALL""", [run_id])
+            FROM eval_results WHERE run_id = ? AND NOT valid AND error_kind IS DISTINCT FROM 'not_evaluated'
+            GROUP BY ALL ORDER BY ALL""", [run_id])
 
     def train_summary(self, run_id: str) -> list[Any]:
         """Per (iteration, phase): logged steps, first and last loss, mean and last reward, mean KL."""

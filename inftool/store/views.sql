@@ -124,22 +124,29 @@ COMMENT ON VIEW gaps IS 'Scenario cells of the current run''s latest iteration r
 COMMENT ON VIEW gate_pass_rates IS 'Per (gate, complexity) of the current run: episodes a gate ran on, passed, pass_rate.';
 
 -- Accuracy per suite, category and seen/unseen split (BFCL questions whose tools synthesis used, or
--- not; NULL for held-out synthetic episodes) of every evaluation of the newest run.
+-- not; NULL for held-out synthetic episodes) of every evaluation of the newest run. items counts the items
+-- evaluated; not_evaluated the items without a verdict (error_kind 'not_evaluated': the policy's endpoint kept
+-- failing), which are left out of items, correct and accuracy.
 CREATE OR REPLACE VIEW eval_accuracy AS
-SELECT iteration, policy, suite, category, seen, count(*) AS items, count(*) FILTER (WHERE valid) AS correct,
-       round(avg(valid::INTEGER), 4) AS accuracy
-FROM eval_results WHERE run_id = (SELECT run_id FROM current_run)
-GROUP BY ALL ORDER BY iteration, policy, suite, category;
+SELECT iteration, policy, suite, category, seen, count(*) FILTER (WHERE evaluated) AS items,
+       count(*) FILTER (WHERE valid) AS correct, round(avg(valid::INTEGER) FILTER (WHERE evaluated), 4) AS accuracy,
+       count(*) FILTER (WHERE NOT evaluated) AS not_evaluated
+FROM (SELECT *, error_kind IS DISTINCT FROM 'not_evaluated' AS evaluated FROM eval_results
+      WHERE run_id = (SELECT run_id FROM current_run))
+GROUP BY iteration, policy, suite, category, seen ORDER BY iteration, policy, suite, category;
 
 -- Accuracy of each evaluated checkpoint (iteration, policy) per split: 'heldout' (synthetic episodes),
 -- 'bfcl seen' / 'bfcl unseen' / 'bfcl mixed' (BFCL questions by whether synthesis used their tools;
 -- irrelevance and multi-turn questions excluded), 'bfcl irrelevance' and 'bfcl multi_turn' (whole
 -- conversations with BFCL's stateful environments, judged by state). accuracy = correct / items; mean_accuracy =
 -- the unweighted mean over the split's categories (BFCL-style); right_tool = the share of items whose
--- calls named the right functions (correct, or wrong only in argument values, types or names).
+-- calls named the right functions (correct, or wrong only in argument values, types or names). items counts the
+-- items evaluated: those without a verdict (error_kind 'not_evaluated') are only counted, in not_evaluated, and
+-- the shares are NULL where no item was evaluated.
 CREATE OR REPLACE MACRO checkpoint_accuracy_of(rid) AS TABLE
 WITH labelled AS (
     SELECT iteration, policy, category, valid,
+           error_kind IS DISTINCT FROM 'not_evaluated' AS evaluated,
            valid OR error_kind IN ('wrong_value', 'wrong_type', 'missing_parameter', 'unexpected_parameter') AS tool_ok,
            CASE WHEN suite <> 'bfcl' THEN suite
                 WHEN category LIKE '%irrelevance%' THEN 'bfcl irrelevance'
@@ -147,13 +154,16 @@ WITH labelled AS (
                 ELSE 'bfcl ' || coalesce(seen, 'all') END AS split
     FROM eval_results WHERE run_id = rid
 ), per_category AS (
-    SELECT iteration, policy, split, category, count(*) AS items, count(*) FILTER (WHERE valid) AS correct,
-           count(*) FILTER (WHERE tool_ok) AS right_tool
+    SELECT iteration, policy, split, category, count(*) FILTER (WHERE evaluated) AS items,
+           count(*) FILTER (WHERE valid) AS correct, count(*) FILTER (WHERE tool_ok) AS right_tool,
+           count(*) FILTER (WHERE NOT evaluated) AS not_evaluated
     FROM labelled GROUP BY ALL
 )
 SELECT iteration, policy, split, sum(items)::BIGINT AS items, sum(correct)::BIGINT AS correct,
-       sum(correct) / sum(items) AS accuracy, avg(correct / items) AS mean_accuracy,
-       sum(right_tool) / sum(items) AS right_tool
+       CASE WHEN sum(items) > 0 THEN sum(correct) / sum(items) END AS accuracy,
+       avg(CASE WHEN items > 0 THEN correct / items END) AS mean_accuracy,
+       CASE WHEN sum(items) > 0 THEN sum(right_tool) / sum(items) END AS right_tool,
+       sum(not_evaluated)::BIGINT AS not_evaluated
 FROM per_category GROUP BY iteration, policy, split
 ORDER BY iteration, CASE policy WHEN 'untrained' THEN 0 WHEN 'sft' THEN 1 WHEN 'grpo' THEN 2 ELSE 3 END, policy, split;
 

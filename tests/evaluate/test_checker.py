@@ -7,7 +7,17 @@ import random
 import pytest
 
 from inftool.core.episode import Call
-from inftool.evaluate import ERROR_KINDS, Verdict, check, check_call, irrelevance_check, reference_calls, standardize
+from inftool.evaluate import (
+    ERROR_KINDS,
+    Verdict,
+    call_forms,
+    check,
+    check_call,
+    irrelevance_check,
+    oracle_calls,
+    reference_calls,
+    standardize,
+)
 from inftool.evaluate.languages import java_value, javascript_value, render_java, render_javascript
 
 
@@ -248,7 +258,26 @@ def test_reference_calls_and_error_kinds() -> None:
     assert reference_calls([JAVA], JAVA_GT, language="java")[0].arguments["id"] == "42L"
     assert set(ERROR_KINDS) == {"unparseable", "wrong_function", "missing_parameter", "unexpected_parameter",
                                 "wrong_type", "wrong_value", "wrong_count", "extra_call", "missing_call",
-                                "state_mismatch", "response_mismatch", "step_limit"}  # the last three: multi-turn
+                                "state_mismatch", "response_mismatch", "step_limit",  # these three: multi-turn
+                                "not_evaluated"}  # no verdict: the policy could not be asked
+
+
+def test_the_oracle_omits_optional_arguments_then_tries_the_other_acceptable_values() -> None:
+    # "height" is required by the function, yet marked optional; "unit" is optional; "shape" is not a parameter
+    # of the function: filling it in fails
+    ground_truth = [{"calculate_triangle_area": {"base": [10], "height": ["", 5], "unit": ["units", ""],
+                                                 "shape": ["", "right"]}}]
+    forms = call_forms([AREA], ground_truth[0])
+    assert forms[:4] == [area(base=10), area(base=10, height=5), area(base=10, unit="units"),
+                         area(base=10, shape="right")]  # every optional one left out, then one change at a time
+    assert forms[-1] == area(base=10, height=5, unit="units", shape="right")
+    assert len(forms) == 8 and len(call_forms([AREA], ground_truth[0], limit=3)) == 3
+    [answer] = oracle_calls([AREA], ground_truth, category="simple_python")
+    assert answer == area(base=10, height=5) and check([AREA], [answer], ground_truth, category="simple_python").valid
+    hopeless = [{"calculate_triangle_area": {"base": [10], "height": [5], "shape": ["right"]}}]
+    assert oracle_calls([AREA], hopeless, category="simple_python") == [area(base=10, height=5, shape="right")]
+    assert not check([AREA], oracle_calls([AREA], hopeless, category="simple_python"), hopeless,
+                     category="simple_python").valid
 
 
 def test_check_call_directly() -> None:

@@ -263,3 +263,26 @@ def test_cli_report_without_a_store_exits_2_with_a_hint(write, tools_file, cli, 
     Store.open(tmp_path / "nothing-here").close()  # a store without any run
     empty = cli("report", recipe)
     assert empty.exit_code == 2 and "holds no run yet" in empty.stderr
+
+
+def test_items_not_evaluated_are_counted_apart_and_left_out_of_accuracy(tmp_path, recipe):
+    from rich.console import Console
+
+    from inftool.render import loop_summary
+
+    lost = [{**row, "valid": False, "error_kind": "not_evaluated", "message": "endpoint down", "output": "null"}
+            for row in results("bfcl", "simple", "seen", 0, 2, "lost")]
+    with Store.open(tmp_path / "run") as store:
+        run_id = synthesised(store, recipe)
+        store.write_eval(run_id, 0, "grpo", results("bfcl", "simple", "seen", 3, 4, "grpo") + lost)
+        page = build_report(store, run_id, tmp_path / "run").read_text(encoding="utf-8")
+        [row] = store.checkpoint_accuracy(run_id)
+        [counts] = store.eval_counts(run_id)
+        console = Console(record=True, width=160)
+        loop_summary(console, store, run_id)
+    assert (row.items, row.correct, row.accuracy, row.not_evaluated) == (4, 3, 0.75, 2)
+    assert (counts.items, counts.correct, counts.not_evaluated) == (4, 3, 2)
+    assert "<small>3/4</small>" in page and "Items not evaluated" in page
+    assert "not_evaluated" not in page.split("Wrong answers by error kind")[-1]  # no answer is no wrong answer
+    summary = console.export_text()
+    assert "bfcl seen (6)" in summary and "75.0% / 75%" in summary and "not evaluated" in summary

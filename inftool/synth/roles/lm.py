@@ -7,8 +7,9 @@
   merges ``extra_body`` into the body) or for a custom in-process engine made by a factory.
 - ``LMClient``: one LM plus its call policy. Every role's LM call goes through ``LMClient.predict``:
   at most ``concurrency`` calls in flight, retries with exponential backoff and jitter on transport
-  errors, timeouts, rate limits and server errors, and any failure or malformed answer turned into a
-  ``RoleError`` with a reason that names the endpoint (never the API key).
+  errors (refused or reset connections), timeouts, rate limits, server errors, replies that are not a
+  completion (not JSON, cut short) and empty answers (no choices), and any failure or malformed answer
+  turned into a ``RoleError`` with a reason that names the endpoint (never the API key).
 - ``FailureBudget``: a thread-safe count of failed LM calls shared by the roles of a synthesis stage;
   past its cap it raises ``StageError``, so a dead endpoint stops the run with one clear message.
 """
@@ -29,6 +30,7 @@ import dspy
 from dspy.utils.exceptions import (
     AdapterParseError,
     LMError,
+    LMProviderError,
     LMTimeoutError,
     is_retryable_lm_error,
 )
@@ -215,28 +217,45 @@ class LMClient:
         return text
 
     def predict(self, predictor: dspy.Predict, adapter: dspy.ChatAdapter, **inputs: Any) -> dspy.Prediction:
-        """Run ``predictor`` on this LM; transient failures are retried, others raise ``RoleError``.
+        """Run ``predictor`` on this LM; the endpoint's faults are retried, others raise ``RoleError``.
 
-        Backoff jitter comes from the client's own seeded generator, so a retry never shifts an
-        episode's random stream.
+        Retried with backoff (``retryable``): rate limits, timeouts, server and transport errors (a connection
+        refused or reset), a reply that is not a completion (not JSON, cut short), and an empty answer (no
+        choices; DSPy's native engine cannot tell one from an empty text). A malformed answer is the model's
+        and is not retried. Backoff jitter comes from the client's own seeded generator, so a retry never
+        shifts an episode's random stream.
         """
         if self.budget is not None:
             self.budget.check()
         attempts = self.policy.max_retries + 1
         for attempt in range(attempts):
-            try:
-                with self._slots, dspy.context(lm=self.lm, adapter=adapter):
-                    return predictor(**inputs)
-            except AdapterParseError as exc:
-                raise self.failure(f"malformed answer from {self.endpoint}: {_first_line(exc)}") from None
-            except LMError as exc:
-                if is_retryable_lm_error(exc) and attempt + 1 < attempts:
-                    time.sleep(self.policy.delay(attempt, self._rng, getattr(exc, "retry_after", None)))
-                    continue
-                raise self.failure(self._describe(exc, attempt + 1)) from None
-            except ValueError as exc:  # a value the adapter could not turn into the output types
-                raise self.failure(f"malformed answer from {self.endpoint}: {type(exc).__name__}: {exc}") from None
+            prediction, fault = self._attempt(predictor, adapter, inputs, attempt + 1)
+            if prediction is not None:
+                return prediction
+            if attempt + 1 == attempts:
+                raise self.failure(fault.reason(attempt + 1))
+            time.sleep(self.policy.delay(attempt, self._rng, fault.retry_after))
         raise AssertionError("unreachable")
+
+    def _attempt(self, predictor: dspy.Predict, adapter: dspy.ChatAdapter, inputs: dict[str, Any],
+                 attempt: int) -> tuple[dspy.Prediction | None, _Fault | None]:
+        """One call: (the prediction, None), or (None, the fault to retry); a failure not worth retrying raises."""
+        try:
+            with self._slots, dspy.context(lm=self.lm, adapter=adapter):
+                prediction = predictor(**inputs)
+        except AdapterParseError as exc:
+            if (exc.lm_response or "").strip():
+                raise self.failure(f"malformed answer from {self.endpoint}: {_first_line(exc)}") from None
+            return None, _Fault(self, "empty answer (no choices, or no text)")
+        except LMError as exc:
+            if not retryable(exc):
+                raise self.failure(self._describe(exc, attempt)) from None
+            return None, _Fault(self, exc)
+        except ValueError as exc:  # a value the adapter could not turn into the output types
+            raise self.failure(f"malformed answer from {self.endpoint}: {type(exc).__name__}: {exc}") from None
+        if not prediction.keys():  # DSPy's LiteLLM engine: a completion without choices gives no output at all
+            return None, _Fault(self, "empty answer (a completion without choices)")
+        return prediction, None
 
     def _describe(self, exc: LMError, attempts: int) -> str:
         message = str(exc)
@@ -250,6 +269,26 @@ class LMClient:
         if self.budget is not None:
             self.budget.record(reason)
         return RoleError(reason)
+
+
+def retryable(exc: LMError) -> bool:
+    """Whether an LM error is the endpoint's passing fault: DSPy's transient kinds (rate limit, timeout, server,
+    transport, lock timeout), or a provider reply of no more definite kind (DSPy's native engine: a body that is
+    not JSON, or cut short). Authentication, billing and invalid requests are not retried."""
+    return is_retryable_lm_error(exc) or type(exc) is LMProviderError
+
+
+class _Fault:
+    """One failed attempt worth retrying: an LM error, or an empty answer; ``reason`` says it for a RoleError."""
+
+    def __init__(self, client: LMClient, what: LMError | str):
+        self.client, self.what = client, what
+        self.retry_after = getattr(what, "retry_after", None)
+
+    def reason(self, attempts: int) -> str:
+        if isinstance(self.what, LMError):
+            return self.client._describe(self.what, attempts)
+        return f"LM call to {self.client.endpoint} failed after {attempts} attempt(s): {self.what}"
 
 
 def _first_line(exc: AdapterParseError) -> str:
