@@ -29,6 +29,7 @@ _ELIGIBLE = {
     "multi_step": (lambda t: bool(t.properties), 2, "at least two tools, one with parameters"),
     "multi_turn": (lambda t: bool(t.required), 1, "a tool with a required parameter"),
     "irrelevance": (lambda t: True, 1, "any tool"),
+    "stateful": (lambda t: "env" in t.meta, 1, "a tool of a stateful environment (source: bfcl_env)"),
 }
 """complexity -> (which tools can be a cell's target, least catalog size, what that means in words)."""
 

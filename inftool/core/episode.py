@@ -39,6 +39,16 @@ class Link:
     argument: str
 
 
+@dataclass(frozen=True)
+class UserTurn:
+    """stateful: one turn of the user's goal: what the user asks for, and how many of the goal's steps it takes."""
+
+    steps: int
+    ask: str
+    """What the user wants this turn, as a verb phrase ("find the file named 'notes.txt'"); the User Simulator
+    phrases it in its own words."""
+
+
 @dataclass
 class Goal:
     """The user's hidden goal for one scenario: what should be called, in which steps, with what values."""
@@ -57,6 +67,14 @@ class Goal:
     """multi_turn: the required argument the user leaves out at first and gives when asked."""
     topic: str | None = None
     """irrelevance: the out-of-scope task the user asks for (a tool's description from another domain)."""
+    env: str | None = None
+    """stateful: the environment every call runs on (``bfcl_env:gorilla_file_system``); None for the other kinds."""
+    initial_state: dict[str, Any] | None = None
+    """stateful: the world's initial configuration (JSON data, as ``Environment.reset`` takes it)."""
+    turns: list[UserTurn] = field(default_factory=list)
+    """stateful: the user's turns, in order; their ``steps`` add up to ``len(steps)``."""
+    final_state: str | None = None
+    """stateful: the digest of the state the planned calls reach from ``initial_state`` (``envs.state_digest``)."""
 
     @property
     def calls(self) -> list[Call]:
@@ -72,7 +90,15 @@ class Goal:
             "links": [vars(link) for link in self.links],
             "withheld": self.withheld,
             "topic": self.topic,
+            **self._stateful_json(),
         }
+
+    def _stateful_json(self) -> dict[str, Any]:
+        """The stateful fields, only for a goal on an environment (other goals' JSON stays as it was)."""
+        if self.env is None:
+            return {}
+        return {"env": self.env, "initial_state": self.initial_state, "final_state": self.final_state,
+                "turns": [{"steps": t.steps, "ask": t.ask} for t in self.turns]}
 
 
 @dataclass(frozen=True)
@@ -103,6 +129,8 @@ class Episode:
     call_errors: list[str] = field(default_factory=list)
     """Errors the tool server returned for calls in this episode, or a real server's failure (``mcp error
     (TOOL): ...``, ``mcp timeout (TOOL) after N s``); the execution gate fails on any."""
+    final_state: dict[str, Any] | None = None
+    """stateful: the state of the episode's world when role-play ended (``Environment.state()``), for the state gate."""
 
     @property
     def accepted(self) -> bool:
@@ -114,8 +142,12 @@ class Episode:
 
     @property
     def request(self) -> str:
-        """The user's first message."""
-        return next((m.get("content") or "" for m in self.messages if m.get("role") == "user"), "")
+        """The user's first message; for a goal of several turns (stateful), every turn's message, one per line
+        (what the dedup gate compares: two conversations may open alike and go on differently)."""
+        users = (m.get("content") or "" for m in self.messages if m.get("role") == "user")
+        if self.goal.turns:
+            return "\n".join(users)
+        return next(users, "")
 
     @functools.cached_property
     def made_calls(self) -> list[Call]:

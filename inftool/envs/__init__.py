@@ -4,7 +4,8 @@
   ``state()`` -> a comparable dict); `EnvironmentGroup` makes several one;
 * `PythonEnvironment`: any Python class with tool methods, one fresh instance per ``reset``;
 * BFCL v4's eight API simulators (``inftool.envs.bfcl``), imported from bfcl-eval at run time;
-* `load_env(ref)`: an environment by reference, ``bfcl_env:<name>`` or ``python:<module>:<Class>``.
+* `load_env(ref)`: an environment by reference, ``bfcl_env:<name>`` or ``python:<module>:<Class>``;
+* ``state``: a world's state as plain data, its digest, and where two states differ.
 
 A live stateful MCP server can be one more kind behind the same interface.
 """
@@ -15,8 +16,9 @@ import importlib
 
 from inftool.errors import UsageError, did_you_mean
 
-from .base import ERROR_PREFIX, Environment, PythonEnvironment, result_text
+from .base import ERROR_PREFIX, Environment, PythonEnvironment, result_data, result_text
 from .group import EnvironmentGroup
+from .state import first_difference, plain, state_digest
 
 SCHEMES = ("bfcl_env", "python")
 """The kinds of environment reference `load_env` reads: ``bfcl_env:<name>``, ``python:<module>:<Class>``."""
@@ -61,4 +63,4 @@ def _python_class(module: str, name: str) -> type:
 
 
 __all__ = ["ERROR_PREFIX", "SCHEMES", "Environment", "EnvironmentGroup", "PythonEnvironment", "env_names",
-           "load_env", "result_text"]
+           "first_difference", "load_env", "plain", "result_data", "result_text", "state_digest"]

@@ -17,6 +17,7 @@ exception's message, and a call of an unknown tool ``name '<name>' is not define
 
 from __future__ import annotations
 
+import ast
 import copy
 import functools
 import inspect
@@ -63,6 +64,21 @@ def result_text(result: Any) -> str:
         except (TypeError, ValueError):
             return str(result)
     return str(result)
+
+
+def result_data(text: str) -> Any:
+    """The data a result's text shows: its JSON (a dict result), a Python literal (BFCL's executor prints a list
+    result with ``str()``: ``[{'id': 1}]``), else the text itself (``None``, an error message)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    if text[:1] in ("[", "{", "("):
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            pass
+    return text
 
 
 def unknown_tool(name: str) -> str:

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from inftool.core.messages import arguments_object, for_template, for_wire
+from inftool.envs import ERROR_PREFIX, result_data
 
 from .options import Options
 
@@ -43,7 +44,7 @@ def sharegpt_record(episode: dict[str, Any], position: int, options: Options) ->
         if message["role"] == "user":
             conversation.append({"from": "human", "value": message["content"]})
         elif message["role"] == "tool":
-            results.append(json.loads(message["content"]))
+            results.append(result_data(message["content"]))
         elif message.get("tool_calls"):
             calls = [{"name": c["function"]["name"], "arguments": arguments_object(c["function"]["arguments"])}
                      for c in message["tool_calls"]]
@@ -62,7 +63,8 @@ def _observation(results: list[Any]) -> dict[str, str]:
 def mcp_record(episode: dict[str, Any], position: int, options: Options) -> dict[str, Any]:
     """An episode as an MCP transcript: JSON-RPC tools/list and tools/call messages among the text turns.
 
-    A result is an error (``isError``) when it is ``{"error": ...}`` alone, as the tool servers write them."""
+    A result is an error (``isError``) when it is ``{"error": ...}`` alone, as the tool servers write them, or an
+    environment's ``Error during execution: ...``."""
     tools = [{"name": t["function"]["name"], "description": t["function"].get("description", ""),
               "inputSchema": t["function"]["parameters"]} for t in episode["tools"]]
     transcript: list[dict[str, Any]] = [_rpc(0, method="tools/list", params={}), _rpc(0, result={"tools": tools})]
@@ -86,10 +88,11 @@ def _rpc(id_: int, **fields: Any) -> dict[str, Any]:
 
 
 def _call_result(text: str) -> dict[str, Any]:
-    """A tool message's JSON text as a CallToolResult."""
-    content = json.loads(text)
-    error = isinstance(content, dict) and set(content) == {"error"}
-    result: dict[str, Any] = {"content": [{"type": "text", "text": str(content["error"]) if error else text}]}
+    """A tool message's text (JSON, or an environment's output as it printed it) as a CallToolResult."""
+    content = result_data(text)
+    error = (isinstance(content, dict) and set(content) == {"error"}) or text.startswith(ERROR_PREFIX)
+    said = str(content["error"]) if error and isinstance(content, dict) else text
+    result: dict[str, Any] = {"content": [{"type": "text", "text": said}]}
     if isinstance(content, dict) and not error:
         result["structuredContent"] = content
     return {**result, "isError": error}

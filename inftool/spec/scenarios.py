@@ -9,7 +9,8 @@ from pydantic import Field, field_validator
 
 from .base import SpecModel
 
-Complexity = Literal["single", "parallel", "multiple", "parallel_multiple", "multi_step", "multi_turn", "irrelevance"]
+Complexity = Literal["single", "parallel", "multiple", "parallel_multiple", "multi_step", "multi_turn", "irrelevance",
+                     "stateful"]
 COMPLEXITIES: tuple[Complexity, ...] = Complexity.__args__  # type: ignore[attr-defined]
 
 DEFAULT_MIX: dict[Complexity, float] = {
@@ -27,7 +28,8 @@ class ScenariosSpec(SpecModel):
     mix: dict[Complexity, float] = Field(default_factory=lambda: dict(DEFAULT_MIX))
     """Share of each complexity: single, parallel (several calls of one tool), multiple (pick among
     distractors), parallel_multiple, multi_step (a call uses an earlier result), multi_turn (clarify a
-    missing parameter), irrelevance (no offered tool fits). Shares must sum to 1; omitted kinds get 0."""
+    missing parameter), irrelevance (no offered tool fits), stateful (a goal over several turns on an executed
+    environment, `source: bfcl_env` tools; not in the default mix). Shares must sum to 1; omitted kinds get 0."""
     distractors: int = Field(default=3, ge=1, le=16)
     """Plausible (same-domain) extra tools offered in 'multiple' and 'irrelevance' scenarios."""
     max_parallel: int = Field(default=3, ge=2, le=8)

@@ -1,4 +1,5 @@
-"""Role-play synthesis: scenario planning, the three role-players, verification gates, and the stage.
+"""Role-play synthesis: scenario planning (stateful goals on live worlds: ``worlds``), the three role-players,
+verification gates, and the stage.
 
 Exports load lazily, so that light modules (``episode``, used by the reward) import without the stage.
 """

@@ -6,7 +6,8 @@ parameters, leaving out tools the refinement judge calls redundant with the targ
 make the right choice ambiguous. An irrelevance scenario asks for what a far away tool does (none of
 the target's nearest tools, another catalog when there is one) while offering the target and its
 neighbours. A multi-step scenario chains a producer whose output (at any depth) has a field named
-and typed like one of the target's parameters.
+and typed like one of the target's parameters. A stateful goal is planned on the target's environment itself
+(``inftool.synth.worlds``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from inftool.catalog import Catalog, Tool
 from inftool.catalog.refine import judged_redundant, nearest
 from inftool.core.episode import Call, Goal, Link
 from inftool.synth.values.sampler import ValueSampler
+from inftool.synth.worlds import StatefulPlanner
 
 NEIGHBOURS = 24
 _IDENTIFIER = re.compile(r"(id|ids|sku|code|key|number|reference|ref|token|url|uri)$", re.IGNORECASE)
@@ -55,6 +57,7 @@ class ScenarioPlanner:
         self._neighbours = self._plausible_neighbours() if len(self.tools) > 1 else {t.name: [] for t in self.tools}
         self._far = self._far_tools()
         self._feeds = self._feeding_tools()
+        self._worlds: StatefulPlanner | None = None
 
     def _plausible_neighbours(self) -> dict[str, list[str]]:
         indices, sims = nearest(self.tools, NEIGHBOURS, [_catalog_of(t) for t in self.tools])
@@ -170,6 +173,15 @@ class ScenarioPlanner:
         goal = Goal("multi_turn", tool.name, [tool.name], [[self._call(tool, rng)]])
         goal.withheld = rng.choice(tool.required)
         return goal
+
+    def stateful_planner(self) -> StatefulPlanner:
+        """The planner of stateful goals over the catalog's environment tools (built on first use)."""
+        if self._worlds is None:
+            self._worlds = StatefulPlanner(self.tools)
+        return self._worlds
+
+    def _stateful(self, tool: Tool, rng: random.Random) -> Goal:
+        return self.stateful_planner().plan(tool.name, rng)
 
     def _irrelevance(self, tool: Tool, rng: random.Random) -> Goal:
         offered = self._offer([tool.name], tool, rng)

@@ -21,7 +21,8 @@ from itertools import accumulate
 
 from inftool.catalog.arguments import ArgumentChecks
 from inftool.compile import Compiled
-from inftool.core.episode import Episode
+from inftool.core.episode import Episode, Goal
+from inftool.errors import UsageError
 from inftool.spec import LoadedRecipe
 from inftool.synth.language.phrasing import PERSONAS
 from inftool.synth.planner import ScenarioPlanner, ScenarioSettings, pinned_arguments
@@ -31,6 +32,7 @@ from inftool.synth.roles.dialogue import play
 from inftool.synth.values.sampler import ValueSampler
 from inftool.synth.verify.dedup import Deduplicator
 from inftool.synth.verify.gates import Verifier
+from inftool.synth.worlds import PlanError
 
 BATCH = 1000
 
@@ -70,6 +72,7 @@ class Synthesizer:
         checks = ArgumentChecks()
         self.verifier = Verifier(self.catalog, plan.gates.verify, checks, Deduplicator(plan.gates.dedup_threshold))
         self.cells = [(c.complexity, c.tool) for c in plan.scenarios.cells]
+        _check_stateful(self.planner, [tool for kind, tool in self.cells if kind == "stateful"])
         self.set_weights({(c.complexity, c.tool): c.weight for c in plan.scenarios.cells})
         self._resources = ExitStack()
         try:
@@ -98,13 +101,19 @@ class Synthesizer:
         rng = random.Random(f"{self.seed}:{iteration}:{index}")
         point = rng.random() * self._cumulative[-1]
         complexity, tool = self.cells[min(bisect.bisect_right(self._cumulative, point), len(self.cells) - 1)]
-        goal = self.planner.plan(complexity, tool, rng)
         episode_id = hashlib.sha1(f"{self.run_id}:{iteration}:{index}".encode()).hexdigest()[:20]
+        try:
+            goal = self.planner.plan(complexity, tool, rng)
+        except PlanError as exc:  # a stateful goal no world of 12 could serve: a rejected episode, with the reason
+            goal = Goal(complexity, tool, [], [])
+            return Episode(episode_id, iteration, index, goal, [], [], split=self._split(episode_id),
+                           error=f"planning failed: {exc}")
         tools = [self.openai_tools[name] for name in goal.offered]
         episode = Episode(episode_id, iteration, index, goal, [], tools, split=self._split(episode_id))
         try:
             played = play(goal, self.cast, self.catalog, rng)
             episode.messages, episode.call_errors = played.messages, played.call_errors
+            episode.final_state = played.final_state
         except RoleError as exc:
             episode.error = str(exc)
         return episode
@@ -188,6 +197,18 @@ def _hand_over(writer: ThreadPoolExecutor, pending: Future | None, store, run_id
             progress(len(batch))
 
     return writer.submit(write)
+
+
+def _check_stateful(planner: ScenarioPlanner, targets: list[str]) -> None:
+    """Every stateful cell's tool must have a chain that plans a goal for it (UsageError listing those without)."""
+    if not targets:
+        return
+    missing = planner.stateful_planner().unplannable(targets)
+    if missing:
+        raise UsageError(f"stateful scenarios cannot be planned for {len(missing)} tools: {', '.join(missing[:10])}"
+                         f"{' ...' if len(missing) > 10 else ''} (each needs a chain of its environment whose other "
+                         "tools the catalog offers; see inftool.synth.worlds). Include the environment's other tools, "
+                         "or give 'stateful' no share")
 
 
 def _locale(spec) -> str:

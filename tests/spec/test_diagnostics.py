@@ -69,7 +69,7 @@ def test_unknown_mix_key_and_unknown_top_level_key(write):
         ":1: catalogz: unknown key 'catalogz' (expected one of: extends, name, seed, run_dir, catalogs, refine, models, "
         "roles, scenarios, verify, reward, train, loop, evaluate; did you mean 'catalogs'?)",
         ":2: scenarios.mix.singel: unknown key 'singel' (expected one of: single, parallel, multiple, parallel_multiple, "
-        "multi_step, multi_turn, irrelevance; did you mean 'single'?)",
+        "multi_step, multi_turn, irrelevance, stateful; did you mean 'single'?)",
     ]
 
 

@@ -1,5 +1,6 @@
 """The procedural User Simulator's language: natural first requests for a goal's calls, irrelevant
-requests, clarifications, and the assistant's clarifying questions, final answers and refusals.
+requests, clarifications, the turns of a goal of several turns, and the assistant's clarifying questions,
+final answers and refusals.
 
 Sentences are assembled from the tool's description (as a verb phrase, see ``wording``) and the
 argument values, with many interchangeable frames, openings, closings, connectors and argument
@@ -32,6 +33,7 @@ from inftool.synth.language.parts import (
     tool_words,
 )
 from inftool.synth.language.replies import Replies
+from inftool.synth.language.turns import TurnWords
 from inftool.synth.language.wording import join, label
 from inftool.synth.values.sampler import ValueSampler
 
@@ -47,7 +49,7 @@ PERSONAS = [
 ]
 
 
-class Phraser(Replies):
+class Phraser(Replies, TurnWords):
     """Seeded, template-free-looking language for the procedural roles (all randomness from the caller's rng)."""
 
     PERSONAS = PERSONAS

@@ -1,11 +1,13 @@
 """The three role-players' interfaces. Each role has a procedural backend and an LM (DSPy) backend.
 
-- User Simulator: holds the hidden Goal; writes the first request and answers clarifying questions.
+- User Simulator: holds the hidden Goal; writes the first request and answers clarifying questions (and, for a
+  goal of several turns, opens each later turn).
 - Assistant: sees the conversation and the offered tools (never the goal, unless it is the
   procedural teacher, which replays the goal's calls); answers with tool calls or with text.
 - Tool Server (the MCP server simulator): answers one call with a result, the same result for the
   same call within an episode, or with an error when the call is invalid (in ``mode: execute``,
-  allowlisted calls to live MCP tools are answered by the real server: ``live``).
+  allowlisted calls to live MCP tools are answered by the real server: ``live``; in a stateful episode the
+  episode's environment itself answers every call: ``environment``).
 
 An ``rng`` (``random.Random``) is passed in by the caller, seeded per episode, so procedural
 backends are deterministic. LM backends raise ``RoleError`` when the LM fails or answers in a form
@@ -43,6 +45,9 @@ class Result:
     failure: str | None = None
     """Why a call executed on a real server failed (its error, a timeout), in the words the execution gate
     reports as they are: ``mcp error (TOOL): ...`` or ``mcp timeout (TOOL) after N s``. None when simulated."""
+    text: str | None = None
+    """The result exactly as the tool message shows it, when a real environment produced it (its output is
+    text, not always JSON: ``None`` for a call that returns nothing); None: the JSON of ``content``."""
 
 
 class UserRole(Protocol):
@@ -51,6 +56,10 @@ class UserRole(Protocol):
 
     def clarify(self, goal: Goal, question: str, rng: random.Random) -> str:
         """Answer the assistant's question, giving the withheld value."""
+
+    def follow_up(self, goal: Goal, turn: int, messages: list[dict[str, Any]], rng: random.Random) -> str:
+        """The message opening turn ``turn`` (1, 2, ...) of a goal of several turns (``goal.turns``), after the
+        conversation so far."""
 
 
 class AssistantRole(Protocol):

@@ -173,9 +173,12 @@ class _Role(dspy.Module):
         return self.client.failure(f"malformed answer from {self.client.endpoint} ({self.role}): {what}")
 
 
-def goal_brief(goal: Goal, *, give_withheld: bool = False) -> str:
-    """The user's hidden goal as JSON: the planned calls, and what to leave out (or give now)."""
-    brief: dict[str, Any] = {"steps": [[{"tool": c.name, "arguments": c.arguments} for c in step] for step in goal.steps]}
+def goal_brief(goal: Goal, *, give_withheld: bool = False, turn: int | None = None) -> str:
+    """The user's hidden goal as JSON: the planned calls, and what to leave out (or give now). For a goal of several
+    turns, only turn ``turn``'s: what to ask for now and the calls it leads to."""
+    if goal.turns:
+        return _turn_brief(goal, turn or 0)
+    brief: dict[str, Any] = {"steps": _steps(goal.steps)}
     if goal.topic:
         brief["request"] = f"Ask for this, which none of the tools can do: {goal.topic}"
     if goal.withheld:
@@ -188,8 +191,21 @@ def goal_brief(goal: Goal, *, give_withheld: bool = False) -> str:
     return _dump(brief)
 
 
+def _turn_brief(goal: Goal, turn: int) -> str:
+    first = sum(t.steps for t in goal.turns[:turn])
+    steps = goal.steps[first : first + goal.turns[turn].steps]
+    return _dump({"ask_now": goal.turns[turn].ask, "turn": f"{turn + 1} of {len(goal.turns)}",
+                  "steps": _steps(steps),
+                  "note": "Ask only for this turn's part; values that earlier results gave need not be repeated."})
+
+
+def _steps(steps: list[list[Call]]) -> list[list[dict[str, Any]]]:
+    return [[{"tool": c.name, "arguments": c.arguments} for c in step] for step in steps]
+
+
 class UserSimulator(_Role):
-    """The user: holds the goal; writes the first request and answers the assistant's questions."""
+    """The user: holds the goal; writes the first request, answers the assistant's questions, and opens each later
+    turn of a goal of several turns."""
 
     role = "user"
 
@@ -202,6 +218,10 @@ class UserSimulator(_Role):
         conversation = conversation_json([{"role": "assistant", "content": question}])
         return self._message(goal=goal_brief(goal, give_withheld=True), tools=_dump(list(goal.offered)),
                              persona=goal.persona, conversation=conversation)
+
+    def follow_up(self, goal: Goal, turn: int, messages: list[dict[str, Any]], rng: random.Random) -> str:
+        return self._message(goal=goal_brief(goal, turn=turn), tools=_dump(list(goal.offered)), persona=goal.persona,
+                             conversation=conversation_json(messages))
 
     def _message(self, **inputs: Any) -> str:
         message = (self._run(**inputs).message or "").strip()

@@ -1,3 +1,3 @@
 """Verification: the gates in order (``gates``: format -> schema -> execution -> consistency -> dedup;
 the schema gate asks the argument checks it shares with the server role, ``inftool.catalog.arguments``),
-and near-duplicate detection (``dedup``)."""
+the state gate of stateful episodes (``state``, after execution), and near-duplicate detection (``dedup``)."""

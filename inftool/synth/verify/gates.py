@@ -3,6 +3,11 @@
 Each gate gives a Verdict with a reason; the first failure ends verification (later gates are not
 evaluated) and the episode is kept, rejected, with that reason. Dedup remembers only accepted
 requests, so a rejected episode never blocks a later good one.
+
+A stateful episode (its goal runs on an environment) also passes the **state** gate, after execution:
+replaying the conversation's calls on a fresh world from the goal's initial state must give exactly the
+results the assistant was shown, and the episode's final state must equal the state the planned calls
+reach from the same initial state (and have the digest the goal recorded). Other episodes never see it.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ from inftool.catalog import Tool
 from inftool.catalog.arguments import ArgumentChecks
 from inftool.core.episode import Call, Episode, Verdict
 from inftool.synth.verify.dedup import Deduplicator
+from inftool.synth.verify.state import state_problem
 
 GATE_ORDER = ("format", "schema", "execution", "consistency", "dedup")
+STATEFUL_GATE_ORDER = ("format", "schema", "execution", "state", "consistency", "dedup")
+"""The gates of a stateful episode: the state gate always runs (after execution), with the recipe's others."""
 EXECUTED_FAILURE = "mcp "
 """How a real server's failure begins (``mcp error (TOOL): ...``, ``mcp timeout (TOOL) after N s``, see
 ``Result.failure``): the execution gate reports it as it is, so SQL can count failures per tool."""
@@ -26,10 +34,11 @@ class Verifier:
     def __init__(self, catalog: dict[str, Tool], gates: list[str], checks: ArgumentChecks, dedup: Deduplicator):
         self.catalog, self.checks, self.dedup = catalog, checks, dedup
         self.gates = [g for g in GATE_ORDER if g in gates]
+        self.stateful_gates = [g for g in STATEFUL_GATE_ORDER if g in gates or g == "state"]
 
     def verify(self, episode: Episode) -> list[Verdict]:
         verdicts, dedup_key = [], None
-        for gate in self.gates:
+        for gate in self.stateful_gates if episode.goal.env is not None else self.gates:
             if gate == "dedup":
                 reason, dedup_key = self.dedup.check(episode.request)
             else:
@@ -61,6 +70,9 @@ class Verifier:
             return None
         first = episode.call_errors[0]
         return first if first.startswith(EXECUTED_FAILURE) else f"the server rejected a call: {first}"
+
+    def _state(self, episode: Episode) -> str | None:
+        return state_problem(episode, self.catalog)
 
     def _consistency(self, episode: Episode) -> str | None:
         goal, made = episode.goal, episode.made_calls
