@@ -90,7 +90,12 @@ def synth_report(console: Console, report) -> None:
     rejected = ", ".join(f"{gate} {n}" for gate, n in report.rejected.most_common()) or "none"
     console.print(f"[bold]Synthesis[/] iteration {report.iteration}: {report.written} episodes written "
                   f"({report.already_stored} already stored), {report.accepted} accepted; rejected by gate: {rejected}; "
-                  f"{report.per_second:,.0f} episodes/s")
+                  f"{report.per_second:,.0f} episodes/s" + _restarts(report.server_restarts))
+
+
+def _restarts(count: int) -> str:
+    """``; live MCP servers restarted N times`` when a server had to be started again during the stage."""
+    return f"; live MCP servers restarted {count} time{'s' if count != 1 else ''}" if count else ""
 
 
 def evaluation(console: Console, table: dict[tuple[str, str], tuple[int, int]], policy: str,

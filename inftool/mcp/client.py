@@ -83,6 +83,8 @@ async def connect(origin: Origin) -> AsyncIterator[Any]:
     import anyio
     from mcp import ClientSession
 
+    if origin.url is None:
+        origin.environment()  # a variable named in env_from and not set: say so before starting anything
     stray: list[Exception] = []
     handshake = anyio.CancelScope()
 
@@ -128,7 +130,7 @@ def _transport(origin: Origin, errlog: IO[str] | None) -> Any:
         return streamable_http_client(origin.url)
     from mcp import StdioServerParameters, stdio_client
 
-    params = StdioServerParameters(command=origin.executable, args=list(origin.args), env=dict(origin.env) or None,
+    params = StdioServerParameters(command=origin.executable, args=list(origin.args), env=origin.environment(),
                                    cwd=origin.cwd)
     return stdio_client(params, errlog=errlog)
 

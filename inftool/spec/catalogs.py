@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from .base import ExistingFile, SpecModel
 
@@ -49,6 +51,10 @@ BfclEnv = Literal[
 ]
 """BFCL v4's stateful API simulators (the multi-turn categories' environments), by the stem of their function
 doc file (``bfcl_eval/data/multi_turn_func_doc/<name>.json``)."""
+
+
+_SECRET = re.compile(r"TOKEN|KEY|SECRET|PASSWORD", re.IGNORECASE)
+"""Environment variable names whose values must not be written in a recipe (``env_from`` passes them on)."""
 
 
 class _CatalogBase(SpecModel):
@@ -124,7 +130,11 @@ class MCPCatalogSpec(_CatalogBase):
     args: list[str] = Field(default_factory=list)
     """Arguments of `command`, e.g. ['-m', 'mcp_server_time']."""
     env: dict[str, str] = Field(default_factory=dict)
-    """Environment variables for `command`, over the few the MCP SDK passes on (HOME, PATH, ...)."""
+    """Environment variables for `command`, over the few the MCP SDK passes on (HOME, PATH, ...). Their values are
+    written into the run (each tool's origin in tools.json): a secret (an API token) goes in `env_from`."""
+    env_from: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(default_factory=list)
+    """Names of environment variables passed on from the environment running inftool to `command`, e.g.
+    [API_TOKEN]: their values are read when the server starts and written nowhere (only the names are kept)."""
     cwd: Path | None = None
     """Working directory of `command`, relative to this recipe (default: the working directory of inftool)."""
     url: str | None = Field(default=None, pattern=r"^https?://")
@@ -138,9 +148,21 @@ class MCPCatalogSpec(_CatalogBase):
         if len(given) != 1:
             raise ValueError("set exactly one of `path` (a saved tools/list), `command` (a server started over "
                              f"stdio) or `url` (a streamable-HTTP server); got {' and '.join(given) or 'none'}")
-        if self.command is None and (self.args or self.env or self.cwd):
-            raise ValueError("`args`, `env` and `cwd` go with `command`")
+        if self.command is None and (self.args or self.env or self.env_from or self.cwd):
+            raise ValueError("`args`, `env`, `env_from` and `cwd` go with `command`")
         return self
+
+    @field_validator("env")
+    @classmethod
+    def _no_literal_secrets(cls, value: dict[str, str]) -> dict[str, str]:
+        """A literal value for a variable named like a secret would be written into the run (tools.json)."""
+        for key in value:
+            if _SECRET.search(key):
+                raise PydanticCustomError(
+                    "secret_env", "'{key}' looks like a secret: a literal `env` value is written into the run "
+                    "(each tool's origin in tools.json)", {"key": key, "subpath": (key,),
+                                                  "hint": f"pass it from your environment: `env_from: [{key}]`"})
+        return value
 
     @property
     def live(self) -> bool:

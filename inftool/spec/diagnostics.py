@@ -72,6 +72,8 @@ def _problem(error: dict, data: Any, where: Callable[[Key], str], root: type[Bas
     if kind in {"unknown_model", "policy_not_local", "role_model_local", "file_not_found", "value_error", "trl_option",
                 "package_missing", "request_key"}:
         return Problem(where(key), dotted, message)
+    if kind == "secret_env":  # never "got <value>": the value is the secret
+        return Problem(where(key), dotted, message, None, ctx.get("hint"))
     return Problem(where(key), dotted, message, f"got {_short(value)}")
 
 

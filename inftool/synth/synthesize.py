@@ -48,6 +48,8 @@ class SynthReport:
     rejected: Counter = field(default_factory=Counter)
     """Rejected episodes by the gate that failed."""
     seconds: float = 0.0
+    server_restarts: int = 0
+    """Live MCP servers started again after their connection closed (``mode: execute``)."""
 
     @property
     def per_second(self) -> float:
@@ -84,6 +86,11 @@ class Synthesizer:
     def close(self) -> None:
         """Stop what the cast holds open (live MCP servers)."""
         self._resources.close()
+
+    @property
+    def server_restarts(self) -> int:
+        """Restarts of live MCP servers so far (``mode: execute``; 0 otherwise)."""
+        return getattr(self.cast.server, "restarts", 0)
 
     def set_weights(self, weights: dict[tuple[str, str], float]) -> None:
         """Sampling weights per (complexity, tool) cell (gap targeting changes them between iterations)."""
@@ -172,6 +179,7 @@ def synthesize(synthesizer: Synthesizer, store, iteration: int, count: int,
             if pending is not None:
                 pending.result()
     report.seconds = time.perf_counter() - start
+    report.server_restarts = synthesizer.server_restarts
     return report
 
 

@@ -127,7 +127,7 @@ ONE_ORIGIN = "set exactly one of `path` (a saved tools/list), `command` (a serve
 @pytest.mark.parametrize(("catalog", "message"), [
     ("{source: mcp, path: t.json, command: x}", ONE_ORIGIN + "path and command"),
     ("{source: mcp}", ONE_ORIGIN + "none"),
-    ("{source: mcp, url: 'http://x/mcp', args: [a]}", "`args`, `env` and `cwd` go with `command`"),
+    ("{source: mcp, url: 'http://x/mcp', args: [a]}", "`args`, `env`, `env_from` and `cwd` go with `command`"),
 ])
 def test_an_mcp_catalog_names_one_origin(tmp_path, catalog, message):
     (tmp_path / "t.json").write_text(json.dumps({"tools": []}))

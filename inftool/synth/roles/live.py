@@ -8,7 +8,8 @@ N s``, so that
     SELECT regexp_extract(reason, '^mcp (error|timeout) \\(([^)]+)\\)', 2) AS tool, count(*)
     FROM verdicts WHERE gate = 'execution' AND reason LIKE 'mcp %' GROUP BY tool
 
-counts failures per tool.
+counts failures per tool. A server whose connection closes is restarted (a few times per stage, with backoff);
+one that keeps dying fails the stage with a ``StageError``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from inftool.compile.executed import executed_tools
 from inftool.core.episode import Call, Goal
 from inftool.errors import CatalogError, StageError
 from inftool.mcp.origin import Origin
-from inftool.mcp.session import LiveSessions, Reply
+from inftool.mcp.session import LiveSessions, Reply, ServerDied
 from inftool.synth.roles.base import Result, ServerRole
 
 _SHOWN = 300
@@ -40,7 +41,16 @@ class ExecutingServer:
         origin = self.executed.get(tool.name)
         if origin is None:
             return self.simulated.call(tool, call, goal, earlier, rng)
-        return _result(tool.name, self.live.call(origin, tool.original_name, call.arguments), origin.timeout_s)
+        try:
+            reply = self.live.call(origin, tool.original_name, call.arguments)
+        except (ServerDied, CatalogError) as exc:
+            raise StageError(f"a live MCP server kept failing: {exc}") from None
+        return _result(tool.name, reply, origin.timeout_s)
+
+    @property
+    def restarts(self) -> int:
+        """How many times live servers were restarted after their connection closed, all servers together."""
+        return sum(self.live.restarts.values())
 
 
 def _result(tool: str, reply: Reply, timeout: float) -> Result:
