@@ -44,6 +44,9 @@ def plan(console: Console, plan: Plan) -> None:
             console.print(f"[bold]Executed on live MCP servers:[/] {', '.join(r.executed)} (other calls: {r.role} {r.backend})")
     g, t, loop = plan.gates, plan.training, plan.loop
     console.print(f"[bold]Verify gates:[/] {' -> '.join(g.verify)} (dedup at {g.dedup_threshold})")
+    if "stateful" in plan.scenarios.mix:
+        console.print("[bold]State gate[/] (stateful episodes, after execution): the results shown and the final state "
+                      "must be what the planned calls give on a fresh world", highlight=False)
     console.print("[bold]Reward gates:[/] " + " -> ".join(f"{n} (+{g.reward_values[n]:g})" for n in g.reward)
                   + (" with partial credit" if g.partial_credit else ""))
     console.print(f"[bold]Training:[/] {t.trainer}, policy {t.policy['name']} ({t.policy.get('model', '')}); "
