@@ -157,7 +157,7 @@ _WORLD = "inftool.environment"
 def _connection_state(ctx: Any) -> dict[str, Any]:
     """The per-connection scratch state of the SDK (``Connection.state``: it lasts as long as the client's
     connection, across its requests). mcp 2.x hands request handlers a per-request session, which holds the
-    connection privately (the SDK's request context is to expose it, its TODO L54)."""
+    connection privately (the SDK plans to expose it on the request context)."""
     connection = getattr(ctx.session, "_connection", None)
     state = getattr(connection, "state", None)
     if not isinstance(state, dict):

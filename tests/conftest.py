@@ -45,3 +45,15 @@ def write(tmp_path: Path):
 @pytest.fixture
 def tools_file(write) -> Path:
     return write("cat/tools.yaml", TOOLS_YAML)
+
+
+@pytest.fixture(scope="module")
+def bfcl_available():
+    """Skip a test module when the BFCL data cannot be had (offline, no cached wheel)."""
+    from inftool.catalog.bfcl_data import bfcl_data
+    from inftool.errors import DataUnavailableError
+
+    try:
+        bfcl_data()
+    except DataUnavailableError as error:
+        pytest.skip(f"BFCL data unavailable: {error}")

@@ -3,16 +3,16 @@ every result sorted, so the same store gives the same report. Part of the store'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from inftool.store import rows
 
 
 class RunSummaries:
-    """Mixed into :class:`~inftool.store.read.StoreReader` (which supplies ``_rows``); rows are named tuples."""
+    """Mixed into :class:`~inftool.store.read.StoreReader`, which supplies ``_rows``; rows are named tuples."""
 
-    def _rows(self, sql: str, params: list[Any]) -> list[Any]:  # pragma: no cover - StoreReader's
-        raise NotImplementedError
+    _rows: Callable[[str, list[Any]], list[Any]]
 
     def run_info(self, run_id: str) -> Any | None:
         """The run's row (run_id, seq, name, recipe, content_hash, seed, created_at), or None."""

@@ -17,19 +17,14 @@ from inftool.envs import (
     env_names,
     load_env,
 )
-from inftool.errors import DataUnavailableError, UsageError
+from inftool.errors import UsageError
 
 FILES = {"root": {"alex": {"type": "directory", "contents": {
     "notes.txt": {"type": "file", "content": "budget analysis and more"},
     "archive": {"type": "directory", "contents": {}}}}}}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _bfcl_data():
-    try:
-        bfcl_data()
-    except DataUnavailableError as error:
-        pytest.skip(f"BFCL data unavailable: {error}")
+pytestmark = pytest.mark.usefixtures("bfcl_available")
 
 
 def test_calls_change_the_state_and_every_reset_starts_a_fresh_world():

@@ -7,21 +7,14 @@ import json
 
 import pytest
 
-from inftool.catalog.bfcl_data import bfcl_data
 from inftool.envs import first_difference, load_env, plain, result_data, state_digest
-from inftool.errors import DataUnavailableError
 
 FILES = {"root": {"alex": {"type": "directory", "contents": {
     "notes.txt": {"type": "file", "content": "budget analysis"},
     "archive": {"type": "directory", "contents": {"old.md": {"type": "file", "content": "x"}}}}}}}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _bfcl_data():
-    try:
-        bfcl_data()
-    except DataUnavailableError as error:
-        pytest.skip(f"BFCL data unavailable: {error}")
+pytestmark = pytest.mark.usefixtures("bfcl_available")
 
 
 def world(config=FILES, *calls):

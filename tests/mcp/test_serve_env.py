@@ -14,20 +14,13 @@ import pytest
 from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from inftool.catalog.bfcl_data import bfcl_data
-from inftool.errors import DataUnavailableError
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = {"root": {"alex": {"type": "directory", "contents": {
     "notes.txt": {"type": "file", "content": "budget analysis"}, "archive": {"type": "directory", "contents": {}}}}}}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _bfcl_data():
-    try:
-        bfcl_data()
-    except DataUnavailableError as error:
-        pytest.skip(f"BFCL data unavailable: {error}")
+pytestmark = pytest.mark.usefixtures("bfcl_available")
 
 
 @asynccontextmanager

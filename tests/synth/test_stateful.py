@@ -28,7 +28,7 @@ from inftool.compile import compile_recipe
 from inftool.core.episode import Episode
 from inftool.envs import load_env, result_data, state_digest
 from inftool.envs.bfcl import ENV_NAMES
-from inftool.errors import DataUnavailableError, RecipeError, UsageError
+from inftool.errors import RecipeError, UsageError
 from inftool.export.chat import mcp_record, openai_record
 from inftool.export.options import Options
 from inftool.spec import load_recipe
@@ -51,12 +51,7 @@ evaluate: {{bfcl: [], heldout: 0.1}}
 N = 400
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _bfcl_data():
-    try:
-        bfcl_data()
-    except DataUnavailableError as error:
-        pytest.skip(f"BFCL data unavailable: {error}")
+pytestmark = pytest.mark.usefixtures("bfcl_available")
 
 
 def synthesizer(tmp_path, mix: str = "{stateful: 1.0}", extra: str = "", seed: int = 11) -> Synthesizer:
