@@ -22,7 +22,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from itertools import islice
 
 from .tool import Catalog, Tool
 
@@ -52,49 +55,94 @@ def words(tool: Tool) -> list[str]:
 
 
 def tfidf_vectors(tools: list[Tool]):
-    """L2-normalised TF-IDF vectors of the tools (sublinear tf, smoothed idf), one row per tool, float32."""
+    """L2-normalised TF-IDF vectors of the tools (sublinear tf, smoothed idf), one row per tool, as a sparse
+    ``scipy.sparse.csr_array`` (float64): it holds the words each tool uses, not tools x vocabulary cells, so
+    memory grows with the catalog, not with its square."""
     import numpy as np
+    from scipy.sparse import csr_array
 
     docs = [Counter(words(t)) for t in tools]
     vocabulary = {w: i for i, w in enumerate(sorted({w for d in docs for w in d}))}
-    df = np.zeros(len(vocabulary))
-    for doc in docs:
-        df[[vocabulary[w] for w in doc]] += 1
-    idf = np.log((1 + len(docs)) / (1 + df)) + 1
-    vectors = np.zeros((len(docs), len(vocabulary)), dtype=np.float32)
-    for row, doc in enumerate(docs):
-        for word, count in doc.items():
-            vectors[row, vocabulary[word]] = (1 + math.log(count)) * idf[vocabulary[word]]
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1, norms)
+    entries = [sorted((vocabulary[w], count) for w, count in doc.items()) for doc in docs]
+    lengths = np.array([len(row) for row in entries], dtype=np.int64)
+    columns = np.array([j for row in entries for j, _ in row], dtype=np.int32)
+    counts = np.array([c for row in entries for _, c in row], dtype=np.float64)
+    idf = np.log((1 + len(docs)) / (1 + np.bincount(columns, minlength=len(vocabulary)))) + 1
+    weights = (1 + np.log(counts)) * idf[columns]
+    row_of = np.repeat(np.arange(len(docs)), lengths)
+    norms = np.sqrt(np.bincount(row_of, weights=weights**2, minlength=len(docs)))
+    weights /= np.where(norms == 0, 1, norms)[row_of]
+    return csr_array((weights, columns, np.concatenate(([0], np.cumsum(lengths)))), shape=(len(docs), len(vocabulary)))
 
 
 def similarity_matrix(tools: list[Tool]):
-    """Cosine similarities of the tools' TF-IDF vectors."""
+    """Cosine similarities of the tools' TF-IDF vectors, as a dense array: for small catalogs and tests.
+    Refinement and nearest neighbours never build it (see ``similar_rows``)."""
     vectors = tfidf_vectors(tools)
-    return vectors @ vectors.T
+    return (vectors @ vectors.T).toarray()
 
 
-def nearest(tools: list[Tool], k: int, groups: list[str] | None = None,
-            chunk: int = 512) -> tuple[list[list[int]], list[list[float]]]:
-    """For each tool, the indices and similarities of its ``k`` most similar other tools, most similar
-    first (ties by index); with ``groups``, tools of the same group come before all others. Computed
-    in row chunks, so large catalogs never hold the full matrix."""
+def similar_rows(vectors, block_cells: int = 1 << 20):
+    """(row, columns, similarities) for each row of ``vectors``: every row that shares a word with it (itself
+    included; columns in no particular order). Candidate pairs, not all pairs: the sparse product only meets
+    rows with a word in common, a block of rows at a time, at most about ``block_cells`` similarities per block
+    (some 50 MB), so memory stays linear in the catalog whatever its size. Time grows with the pairs that share
+    a word: with words every tool uses, with the square of the catalog (about 10 s at 20,000 tools)."""
+    count = vectors.shape[0]
+    transposed = vectors.T.tocsr()
+    step = max(1, block_cells // max(1, count))
+    for start in range(0, count, step):
+        block = vectors[start : start + step] @ transposed  # weights are positive: no product cancels to 0
+        for row in range(block.shape[0]):
+            cells = slice(block.indptr[row], block.indptr[row + 1])
+            yield start + row, block.indices[cells], block.data[cells]
+
+
+def nearest(tools: list[Tool], k: int, groups: list[str] | None = None) -> tuple[list[list[int]], list[list[float]]]:
+    """For each tool, the indices and similarities of its ``k`` most similar other tools, most similar first
+    (ties by index); with ``groups``, tools of the same group come before all others. Within its group the
+    tool itself ranks last (similarity -inf), after the tools that share no word with it: a tool whose group
+    has ``k`` tools or fewer is one of its own neighbours. Only pairs that share a word are scored
+    (``similar_rows``); the rest have similarity 0 and fill in by index when fewer than ``k`` tools share one."""
     import numpy as np
 
-    vectors = tfidf_vectors(tools)
     k = min(k, len(tools) - 1)
-    labels = np.array(groups if groups is not None else [""] * len(tools))
+    labels = np.unique(groups if groups is not None else [""] * len(tools), return_inverse=True)[1]
+    members: list[list[int]] = [[] for _ in range(labels.max(initial=-1) + 1)]
+    for i, label in enumerate(labels.tolist()):
+        members[label].append(i)
     indices, sims = [], []
-    for start in range(0, len(tools), chunk):
-        block = vectors[start : start + chunk] @ vectors.T
-        for row, scores in enumerate(block):
-            scores[start + row] = -np.inf
-            same = labels == labels[start + row]
-            order = np.lexsort((np.arange(len(scores)), -scores, ~same))[:k]
-            indices.append(order.tolist())
-            sims.append([float(scores[i]) for i in order])
+    for row, columns, scores in similar_rows(tfidf_vectors(tools)):
+        same = labels[columns] == labels[row]
+        mine = same & (columns != row)
+        best = list(zip(*(a.tolist() for a in _highest(columns[mine], scores[mine], k)), strict=True))
+        if len(best) < k:
+            best += islice(_fill(row, columns, scores, same, k, labels, members[labels[row]]), k - len(best))
+        indices.append([j for j, _ in best])
+        sims.append([s for _, s in best])
     return indices, sims
+
+
+def _highest(columns, scores, k: int):
+    """The ``k`` columns of highest score and their scores, highest first, ties by column: exact, since every
+    column tied with the k-th is sorted, not only the ones a partition happens to keep."""
+    import numpy as np
+
+    if len(scores) > k > 0:
+        keep = scores >= np.partition(scores, len(scores) - k)[len(scores) - k]
+        columns, scores = columns[keep], scores[keep]
+    order = np.lexsort((columns, -scores))[:k]
+    return columns[order], scores[order]
+
+
+def _fill(row: int, columns, scores, same, k: int, labels, group: list[int]) -> Iterator[tuple[int, float]]:
+    """What follows a row's scored same-group neighbours in ``nearest``'s order: the rest of its group by
+    index (similarity 0), the tool itself (-inf), then the other groups' tools, scored first, then by index."""
+    scored = set(columns.tolist())
+    yield from ((j, 0.0) for j in group if j != row and j not in scored)
+    yield row, -math.inf
+    yield from zip(*(a.tolist() for a in _highest(columns[~same], scores[~same], k)), strict=True)
+    yield from ((j, 0.0) for j in range(len(labels)) if labels[j] != labels[row] and j not in scored)
 
 
 def _stem(word: str) -> str:
@@ -108,11 +156,23 @@ _IGNORED_STEMS = frozenset(_stem(w) for w in _GENERIC | _STOP)
 
 def judged_redundant(a: Tool, b: Tool) -> bool:
     """Each tool's distinctive name words all appear in the other tool's text."""
-    for tool, other in ((a, b), (b, a)):
-        distinctive = {_stem(w) for w in _WORD.findall(tool.name)} - _IGNORED_STEMS
-        if not distinctive <= {_stem(w) for w in words(other)}:
-            return False
-    return True
+    return _redundant(_stems(a), _stems(b))
+
+
+def judge(tools: list[Tool]) -> Callable[[int, int], bool]:
+    """``judged_redundant`` of two tools given by index, each tool's stems computed once: refinement and
+    distractor selection judge many pairs among the same tools."""
+    stems = cache(lambda k: _stems(tools[k]))
+    return lambda i, j: _redundant(stems(i), stems(j))
+
+
+def _stems(tool: Tool) -> tuple[set[str], set[str]]:
+    """What the judge compares: the distinctive stems of a tool's name, and the stems of all its words."""
+    return {_stem(w) for w in _WORD.findall(tool.name)} - _IGNORED_STEMS, {_stem(w) for w in words(tool)}
+
+
+def _redundant(a: tuple[set[str], set[str]], b: tuple[set[str], set[str]]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
 
 
 def refine(catalog: Catalog, threshold: float, action: str) -> tuple[Catalog, list[Merge]]:
@@ -120,27 +180,37 @@ def refine(catalog: Catalog, threshold: float, action: str) -> tuple[Catalog, li
     tools = list(catalog)
     if len(tools) < 2:
         return Catalog(tools), []
-    sims = similarity_matrix(tools)
     grouped: set[int] = set()
-    merges, refined = [], Catalog()
-    groups: dict[int, list[int]] = {}
-    for first in range(len(tools)):
+    groups: dict[int, tuple[list[int], dict[int, float]]] = {}
+    judged = judge(tools)
+    for first, columns, scores in similar_rows(tfidf_vectors(tools)):
         if first in grouped:
             continue
-        members = [first] + [j for j in range(first + 1, len(tools)) if j not in grouped
-                             and sims[first, j] >= threshold - _TOLERANCE and judged_redundant(tools[first], tools[j])]
+        similar = _later_similar(first, columns, scores, threshold - _TOLERANCE, len(tools))
+        members = [first] + [j for j in similar if j not in grouped and judged(first, j)]
         grouped.update(members)
-        groups[first] = members
-    for first, members in groups.items():
+        groups[first] = members, similar
+    merges, refined = [], Catalog()
+    for first, (members, similar) in groups.items():
         kept = min(members, key=lambda k: (-len(tools[k].properties), -len(tools[k].description), k))
         others = [m for m in members if m != kept]
         tool = tools[kept]
         if others:
-            similarity = tuple(round(float(sims[first, o if o != first else kept]), 3) for o in others)
+            similarity = tuple(round(similar[o if o != first else kept], 3) for o in others)
             merges.append(Merge(tool.name, tuple(tools[o].name for o in others), similarity))
             tool = _absorb(tool, [tools[o] for o in others], keep_aliases=action == "merge")
         refined.add(tool)
     return refined, merges
+
+
+def _later_similar(first: int, columns, scores, cutoff: float, count: int) -> dict[int, float]:
+    """The tools after ``first`` whose similarity to it reaches ``cutoff``, in index order, with that similarity.
+    Tools that share no word with it have similarity 0: they count only for a cutoff of 0 or below."""
+    later = (columns > first) & (scores >= cutoff)
+    found = dict(sorted(zip(columns[later].tolist(), scores[later].tolist())))
+    if cutoff > 0:
+        return found
+    return {j: found.get(j, 0.0) for j in range(first + 1, count)}
 
 
 def _absorb(tool: Tool, others: list[Tool], *, keep_aliases: bool) -> Tool:

@@ -16,15 +16,17 @@ import dataclasses
 import random
 import re
 from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 from typing import Any
 
 from inftool.catalog import Catalog, Tool
-from inftool.catalog.refine import judged_redundant, nearest
+from inftool.catalog.refine import judge, judged_redundant, nearest
 from inftool.core.episode import Call, Goal, Link
 from inftool.synth.values.sampler import ValueSampler
 from inftool.synth.worlds import StatefulPlanner
 
 NEIGHBOURS = 24
+FAR = 200  # far tools kept per tool, for irrelevance topics
 _IDENTIFIER = re.compile(r"(id|ids|sku|code|key|number|reference|ref|token|url|uri)$", re.IGNORECASE)
 _AMBIGUOUS = 0.6  # a neighbour this similar that the judge calls redundant could serve the request too
 
@@ -61,10 +63,9 @@ class ScenarioPlanner:
 
     def _plausible_neighbours(self) -> dict[str, list[str]]:
         indices, sims = nearest(self.tools, NEIGHBOURS, [_catalog_of(t) for t in self.tools])
-        neighbours, self._near = {}, {}
-        for tool, row, scores in zip(self.tools, indices, sims, strict=True):
-            keep = [self.tools[j] for j, s in zip(row, scores, strict=True)
-                    if not (s >= _AMBIGUOUS and judged_redundant(tool, self.tools[j]))]
+        neighbours, self._near, judged = {}, {}, judge(self.tools)
+        for i, (tool, row, scores) in enumerate(zip(self.tools, indices, sims, strict=True)):
+            keep = [self.tools[j] for j, s in zip(row, scores, strict=True) if not (s >= _AMBIGUOUS and judged(i, j))]
             neighbours[tool.name] = [t.name for t in keep]
             self._near[tool.name] = [self.tools[j].name for j in row]  # most similar first, redundant ones too
         return neighbours
@@ -72,31 +73,43 @@ class ScenarioPlanner:
     def _far_tools(self) -> dict[str, list[str]]:
         """For irrelevance: tools that are none of a tool's nearest (redundant ones included), other
         catalogs first, then in catalog order. In a catalog too small for that: its least similar
-        tools that the judge does not call redundant with it."""
+        tools that the judge does not call redundant with it. Each tool reads only the first tools
+        of either list (``_catalog_heads``): enough for FAR after leaving out itself and its nearest."""
         if len(self.tools) < 2:
             return {t.name: [] for t in self.tools}
-        far = {}
+        heads, far = _catalog_heads(self.tools, FAR + NEIGHBOURS + 1), {}
         for tool in self.tools:
             near = set(self._near[tool.name])
-            others = [t for t in self.tools if t.name != tool.name and t.name not in near]
-            others.sort(key=lambda t: _catalog_of(t) == _catalog_of(tool))  # stable: catalog order within
-            fallback = [n for n in reversed(self._near[tool.name]) if not judged_redundant(tool, self.by_name[n])]
-            far[tool.name] = [t.name for t in others[:200]] or fallback[: max(1, len(fallback) // 2)]
+            others = [n for n in chain(*heads[_catalog_of(tool)]) if n != tool.name and n not in near]
+            far[tool.name] = others[:FAR] or self._least_similar(tool)
         return far
+
+    def _least_similar(self, tool: Tool) -> list[str]:
+        """The less similar half of a tool's nearest tools, least similar first, leaving out redundant ones."""
+        fallback = [n for n in reversed(self._near[tool.name]) if not judged_redundant(tool, self.by_name[n])]
+        return fallback[: max(1, len(fallback) // 2)]
 
     def _feeding_tools(self) -> dict[str, tuple[str, str] | None]:
         """For each tool, a (producer, field) whose output has a field (at any depth) named and typed like
         one of its parameters: identifiers first (ids, SKUs, codes), then required parameters, then the
-        nearest producer; None when no tool's output feeds it."""
-        outputs = [(t.name, dict(output_fields(t.output_schema))) for t in self.tools if t.output_schema]
+        nearest producer (then the first by name); None when no tool's output feeds it."""
+        producers = _Producers(self.tools)
         feeds: dict[str, tuple[str, str] | None] = {}
         for tool in self.tools:
-            order = {name: i for i, name in enumerate(self._neighbours[tool.name])}
-            found = [(not _IDENTIFIER.search(p), p not in tool.required, order.get(name, len(order)), name, p)
-                     for name, fields in outputs if name != tool.name
-                     for p, schema in tool.properties.items() if p in fields and compatible(schema, fields[p])]
+            found = [(not _IDENTIFIER.search(p), p not in tool.required, *feed, p)
+                     for p, schema in tool.properties.items() if (feed := self._feed(tool, p, schema, producers))]
             feeds[tool.name] = min(found)[3:] if found else None
         return feeds
+
+    def _feed(self, tool: Tool, parameter: str, schema: dict, producers: _Producers) -> tuple[int, str] | None:
+        """(rank, producer) of the best producer for one parameter: the nearest neighbour whose output feeds
+        it, else the first feeding tool by name (ranked after every neighbour)."""
+        neighbours = self._neighbours[tool.name]
+        for rank, name in enumerate(neighbours):
+            if name != tool.name and producers.feeds(name, parameter, schema):
+                return rank, name
+        name = producers.first(parameter, schema, besides=tool.name)
+        return (len(neighbours), name) if name is not None else None
 
     def plan(self, complexity: str, target: str, rng: random.Random) -> Goal:
         tool = self.by_name[target]
@@ -194,6 +207,41 @@ class ScenarioPlanner:
 def _catalog_of(tool: Tool) -> str:
     """The catalog a tool came from ('bfcl' for every BFCL category)."""
     return "bfcl" if tool.source.startswith("bfcl:") else tool.source
+
+
+def _catalog_heads(tools: list[Tool], limit: int) -> dict[str, tuple[list[str], list[str]]]:
+    """For each catalog, the names of the first ``limit`` tools of the other catalogs and of its own, in
+    catalog order: linear in the catalog (a scan for the others stops after ``limit`` of them)."""
+    own: dict[str, list[str]] = {}
+    for tool in tools:
+        own.setdefault(_catalog_of(tool), []).append(tool.name)
+    return {catalog: (list(islice((t.name for t in tools if _catalog_of(t) != catalog), limit)), names[:limit])
+            for catalog, names in own.items()}
+
+
+class _Producers:
+    """The tools whose output has a field of a given name, grouped by the values the field takes (its JSON
+    type and enum, all that ``compatible`` reads), names sorted: a parameter's producers are found by looking
+    at a few groups, not at every tool."""
+
+    def __init__(self, tools: list[Tool]):
+        self.fields = {t.name: dict(output_fields(t.output_schema)) for t in tools if t.output_schema}
+        self.groups: dict[str, dict[tuple, tuple[dict, list[str]]]] = {}
+        for name in sorted(self.fields):
+            for field, schema in self.fields[name].items():
+                kind = (_json_type(schema), "enum" in schema, repr(schema.get("enum")))
+                self.groups.setdefault(field, {}).setdefault(kind, (schema, []))[1].append(name)
+
+    def feeds(self, name: str, field: str, parameter: dict) -> bool:
+        """``name``'s output has a field ``field`` that a value drawn for ``parameter`` fits."""
+        fields = self.fields.get(name, {})
+        return field in fields and compatible(parameter, fields[field])
+
+    def first(self, field: str, parameter: dict, besides: str) -> str | None:
+        """The first tool by name, other than ``besides``, whose output feeds ``parameter`` through ``field``."""
+        firsts = (next((n for n in names if n != besides), None)
+                  for schema, names in self.groups.get(field, {}).values() if compatible(parameter, schema))
+        return min((n for n in firsts if n is not None), default=None)
 
 
 def output_fields(schema: Any, depth: int = 0) -> Iterator[tuple[str, dict]]:
