@@ -11,12 +11,18 @@ that says why; a valid one gets the role's result as JSON text, plus ``structure
 an output schema (a result that does not fit it, as an LM may write, is an ``isError`` result too).
 Results are deterministic: the role's rng is seeded by the seed and the call. An unknown tool name
 is a JSON-RPC error (-32602), as MCP asks.
+
+Transports: stdio (the SDK's server on ``inftool.mcp.stdio``'s pipe streams, read and written on the event loop;
+the SDK's own stdio transport hops to a worker thread for every line read, write and flush), or
+streamable HTTP (the SDK's app under uvicorn; each response one JSON body, so a client keeps its
+connection, and Nagle's algorithm off).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import socket
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -26,6 +32,7 @@ from inftool.catalog import Tool
 from inftool.catalog.arguments import ArgumentChecks
 from inftool.core.episode import Call, Goal
 from inftool.envs import ERROR_PREFIX, Environment
+from inftool.mcp.stdio import stdio_streams
 from inftool.synth.roles.base import Result, ServerRole
 from inftool.synth.roles.procedural import ProceduralServer
 
@@ -40,6 +47,7 @@ class CatalogServer:
         self.tools = {tool.name: tool for tool in tools}
         self.role, self.checks, self.seed, self.page_size = role, checks, seed, page_size
         self._listing = [_mcp_tool(tool) for tool in tools]
+        self._quick = {tool.name: _quick_check(tool.output_schema) for tool in tools if _has_output_schema(tool)}
         self._outputs: dict[str, Any] = {}
         self._blocking = not isinstance(role, ProceduralServer)  # an LM or a real server: answer off the event loop
 
@@ -65,9 +73,13 @@ class CatalogServer:
                                         structured_content=structured, is_error=False)
 
     def _output_problem(self, tool: Tool, content: Any) -> str | None:
-        """Why a result does not fit the tool's output schema (MCP clients check it), or None."""
+        """Why a result does not fit the tool's output schema (MCP clients check it), or None. The tool's compiled
+        quick check answers when it is sure the result fits; otherwise jsonschema decides, and says why."""
         from jsonschema import Draft202012Validator
 
+        quick = self._quick.get(tool.name)
+        if quick is not None and quick(content):
+            return None
         validator = self._outputs.get(tool.name)
         if validator is None:
             validator = self._outputs[tool.name] = Draft202012Validator(tool.output_schema)
@@ -228,6 +240,107 @@ def _has_output_schema(tool: Tool) -> bool:
     return isinstance(tool.output_schema, dict) and tool.output_schema.get("type") == "object"
 
 
+_PLAIN = frozenset({dict, list, str, int, float, bool, type(None)})
+"""The types of parsed JSON: a quick check is sure of nothing else."""
+
+_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "object": lambda v: type(v) is dict,
+    "array": lambda v: type(v) is list,
+    "string": lambda v: type(v) is str,
+    "integer": lambda v: type(v) is int or (type(v) is float and v.is_integer()),
+    "number": lambda v: type(v) is int or type(v) is float,
+    "boolean": lambda v: type(v) is bool,
+    "null": lambda v: v is None,
+}
+
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "format", "$comment", "deprecated",
+                          "readOnly", "writeOnly"})
+"""Keywords that never fail a value (``format`` included: output schemas are checked without format checks)."""
+
+
+_BOUNDS: dict[str, tuple[tuple[type, ...], Callable[[Any, Any], bool]]] = {
+    "minimum": ((int, float), lambda v, limit: v >= limit),
+    "maximum": ((int, float), lambda v, limit: v <= limit),
+    "exclusiveMinimum": ((int, float), lambda v, limit: v > limit),
+    "exclusiveMaximum": ((int, float), lambda v, limit: v < limit),
+    "minLength": ((str,), lambda v, limit: len(v) >= limit),
+    "maxLength": ((str,), lambda v, limit: len(v) <= limit),
+    "minItems": ((list,), lambda v, limit: len(v) >= limit),
+    "maxItems": ((list,), lambda v, limit: len(v) <= limit),
+}
+"""Bound keywords: the kinds of value each applies to, and the test on one of them."""
+
+
+def _quick_check(schema: Any) -> Callable[[Any], bool] | None:
+    """A check of a JSON Schema (Draft 2020-12) compiled to plain Python, for schemas made only of the keywords
+    tool output schemas use: ``type``, ``properties``, ``required``, ``additionalProperties``, ``items``,
+    ``prefixItems``, ``enum``, ``const``, numeric bounds, lengths and item counts, ``pattern``, and annotations.
+    It answers True only when the value certainly fits (jsonschema would find no error), False when it may not
+    (jsonschema then decides); None for a schema with any other keyword. A travel-catalog result takes 13 µs,
+    against 54 µs for jsonschema's ``iter_errors`` (which every call's result went through)."""
+    if isinstance(schema, bool):
+        return (lambda _: True) if schema else (lambda _: False)
+    if not isinstance(schema, dict):
+        return None
+    tests: list[Callable[[Any], bool]] = []
+    for key, value in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        test = _quick_keyword(key, value, schema)
+        if test is None:
+            return None
+        tests.append(test)
+    return lambda v: type(v) in _PLAIN and all(test(v) for test in tests)
+
+
+def _quick_keyword(key: str, value: Any, schema: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """The quick test of one keyword (True: certainly satisfied), or None when it has none."""
+    if key == "type":
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names or not all(name in _JSON_TYPES for name in names):
+            return None
+        kinds = [_JSON_TYPES[name] for name in names]
+        return lambda v: any(kind(v) for kind in kinds)
+    if key == "properties" and isinstance(value, dict):
+        subs = {name: _quick_check(sub) for name, sub in value.items()}
+        if any(sub is None for sub in subs.values()):
+            return None
+        return lambda v: type(v) is not dict or all(sub(v[name]) for name, sub in subs.items() if name in v)
+    if key == "additionalProperties":
+        properties = schema.get("properties")
+        rest, named = _quick_check(value), set(properties) if isinstance(properties, dict) else set()
+        if rest is None:
+            return None
+        return lambda v: type(v) is not dict or all(rest(item) for name, item in v.items() if name not in named)
+    if key == "prefixItems" and isinstance(value, list):
+        firsts = [_quick_check(sub) for sub in value]
+        if any(first is None for first in firsts):
+            return None
+        return lambda v: type(v) is not list or all(first(item) for first, item in zip(firsts, v, strict=False))
+    if key == "items":
+        prefix = schema.get("prefixItems")
+        each, skip = _quick_check(value), len(prefix) if isinstance(prefix, list) else 0  # those after prefixItems
+        return None if each is None else lambda v: type(v) is not list or all(each(item) for item in v[skip:])
+    if key == "required" and isinstance(value, list) and all(isinstance(name, str) for name in value):
+        return lambda v: type(v) is not dict or all(name in v for name in value)
+    if key in ("enum", "const"):
+        options = value if key == "enum" else [value]
+        if not isinstance(options, list):
+            return None
+        return lambda v: type(v) in (str, int, float, bool, type(None)) and any(
+            type(option) is type(v) and option == v for option in options)
+    if key in _BOUNDS and type(value) in (int, float):
+        kinds, within = _BOUNDS[key]
+        return lambda v: type(v) not in kinds or within(v, value)
+    if key == "pattern" and isinstance(value, str):
+        try:
+            pattern = re.compile(value)
+        except re.error:
+            return None
+        return lambda v: type(v) is not str or pattern.search(v) is not None
+    return None
+
+
 def _said(result: Result) -> str:
     """What an error result says, as text."""
     content = result.content
@@ -240,27 +353,30 @@ def _error(reason: str) -> Any:
     return mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text=reason)], is_error=True)
 
 
-def serve_stdio(server: CatalogServer) -> None:
+def serve_stdio(server: CatalogServer | EnvironmentServer) -> None:
     """Serve over this process's stdin and stdout until the client closes stdin."""
     import anyio
-    from mcp.server.stdio import stdio_server
 
     async def run() -> None:
         lowlevel = server.lowlevel()
-        async with stdio_server() as (read, write):
+        async with stdio_streams() as (read, write):
             await lowlevel.run(read, write, lowlevel.create_initialization_options())
 
-    anyio.run(run)
+    anyio.run(run, backend="asyncio")  # the stdio transport is asyncio's pipe transport
 
 
-def serve_http(server: CatalogServer, port: int, ready: Callable[[str], None]) -> None:
+def serve_http(server: CatalogServer | EnvironmentServer, port: int, ready: Callable[[str], None]) -> None:
     """Serve streamable HTTP at ``http://127.0.0.1:PORT/mcp`` (port 0: any free one) until interrupted;
     ``ready`` gets the URL once connections are accepted. OSError when the port cannot be had."""
     import uvicorn
 
-    app = server.lowlevel().streamable_http_app(host="127.0.0.1")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    app = server.lowlevel().streamable_http_app(host="127.0.0.1", json_response=True)
+    # IPPROTO_TCP named, and TCP_NODELAY set: asyncio turns Nagle's algorithm off only on sockets that say they
+    # are TCP, and a response written in two parts (headers, then body) otherwise waits for the client's delayed
+    # ACK: 40 ms a call on a kept-alive connection
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind(("127.0.0.1", port))
         sock.listen()

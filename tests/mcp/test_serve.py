@@ -138,3 +138,117 @@ def test_a_recipe_with_an_lm_server_role_answers_with_the_lm(tmp_path, tools_fil
             assert bad.is_error and bad.content[0].text == "get_weather: argument 'city': 5 is not of type 'string'"
 
     anyio.run(scenario)
+
+
+ECHO_WORLD = '''
+import os, sys
+
+
+class Echo:
+    def repeat(self, text: str, times: int) -> str:
+        """The text, repeated."""
+        return text * times
+
+    def chatter(self) -> str:
+        """Print to stdout, stderr and fd 1 itself, as careless code does."""
+        print("stray print")
+        sys.stdout.flush()
+        os.write(1, b"stray write\\n")
+        return "said"
+'''
+
+
+def test_stdio_many_requests_in_flight_big_messages_and_stray_output(tmp_path):
+    """The stdio transport (non-blocking pipes on the event loop): requests outstanding together each get their own
+    answer; messages far larger than a pipe's buffer both ways; output a handler writes to stdout misses the wire."""
+    (tmp_path / "echo_world.py").write_text(ECHO_WORLD)
+    params = StdioServerParameters(command=sys.executable, cwd=str(tmp_path), env={"PYTHONPATH": str(REPO)},
+                                   args=["-m", "inftool", "serve-mcp", "python:echo_world:Echo"])
+
+    async def scenario():
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            answers: dict[int, str] = {}
+
+            async def call(i: int, times: int) -> None:
+                result = await session.call_tool("repeat", {"text": f"<{i}>", "times": times})
+                answers[i] = result.content[0].text
+
+            async with anyio.create_task_group() as tg:
+                for i in range(40):
+                    tg.start_soon(call, i, 50_000 if i % 10 == 0 else 3)  # 300-400 KB answers among small ones
+            assert answers == {i: f"<{i}>" * (50_000 if i % 10 == 0 else 3) for i in range(40)}
+            big = "x" * 500_000  # a request of 500 KB, read in many pieces
+            assert (await session.call_tool("repeat", {"text": big, "times": 2})).content[0].text == big * 2
+            said = await session.call_tool("chatter", {})
+            assert not said.is_error and said.content[0].text == "said"
+            assert (await session.call_tool("repeat", {"text": "ok", "times": 1})).content[0].text == "ok"
+
+    anyio.run(scenario)
+
+
+def test_the_quick_output_check_never_passes_what_jsonschema_rejects():
+    """`_quick_check` answers True only for values jsonschema finds no error in (False sends a value to jsonschema),
+    and is sure of the results the procedural server gives for every shipped catalog's output schemas."""
+    import random
+
+    from jsonschema import Draft202012Validator
+
+    from inftool import serve_mcp
+    from inftool.catalog import CatalogError, Tool
+    from inftool.core.episode import Call, Goal
+    from inftool.synth.values.sampler import ValueSampler
+
+    schemas = [
+        {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1, "exclusiveMaximum": 5},
+                                          "s": {"type": "string", "pattern": "^[A-Z]{3}$", "maxLength": 3},
+                                          "e": {"enum": ["a", 1, None, True]}, "c": {"const": 2.5},
+                                          "a": {"type": "array", "items": {"type": ["number", "null"]}, "minItems": 1},
+                                          "p": {"type": "array", "prefixItems": [{"type": "string"}], "items": False}},
+         "required": ["n"], "additionalProperties": {"type": "boolean"}},
+        {"type": "object", "properties": {"x": {"type": "object", "properties": {"y": {"type": "number"}}}},
+         "additionalProperties": False},
+        True, False, {"type": "object", "properties": {"any": {"anyOf": [{"type": "string"}]}}},
+    ]
+    values = [{"n": 1}, {"n": 4.0}, {"n": 5}, {"n": 0}, {"n": True}, {"n": 2, "s": "SFO"}, {"n": 2, "s": "sfo"},
+              {"n": 2, "s": "SFOX"}, {"n": 2, "e": "a"}, {"n": 2, "e": 1.0}, {"n": 2, "e": False}, {"n": 2, "e": None},
+              {"n": 2, "c": 2.5}, {"n": 2, "c": 2}, {"n": 2, "a": []}, {"n": 2, "a": [1, None, 2.5]},
+              {"n": 2, "a": ["1"]}, {"n": 2, "extra": True}, {"n": 2, "p": ["a"]}, {"n": 2, "p": []},
+              {"n": 2, "p": [1]}, {"n": 2, "p": ["a", "b"]}, {"n": 2, "extra": 1}, {"x": {"y": 1}}, {"x": {"y": "1"}},
+              {"x": {}, "z": 1}, {}, [], "text", 3, None, {"any": "a"}, {"any": 1}, {"n": float("nan")}]
+    for schema in schemas:
+        quick, validator = serve_mcp._quick_check(schema), Draft202012Validator(schema)
+        for value in values:
+            if quick is not None and quick(value):
+                assert validator.is_valid(value), (schema, value)
+    assert serve_mcp._quick_check(schemas[0])({"n": 2, "s": "SFO", "e": None, "a": [1], "p": ["a"], "extra": False})
+    assert serve_mcp._quick_check(schemas[4]) is None  # anyOf: jsonschema decides
+    level = Tool(name="level", original_name="level", parameters={"type": "object"}, source="test",
+                 output_schema={"type": "object", "properties": {"e": {"enum": [1]}}})
+    unsure = serve_mcp.for_tools([level])  # 1.0 is 1 to JSON Schema: the quick check is unsure, jsonschema agrees
+    assert unsure._output_problem(level, {"e": 1.0}) is None and unsure._output_problem(level, {"e": 2}) == (
+        "2 is not one of [1]")
+
+    values_sampler, checked = ValueSampler(0), 0
+    for path in sorted((REPO / "catalog").glob("*.*")):
+        try:
+            tools = read_spec(path).tools
+        except CatalogError:
+            continue
+        server = serve_mcp.for_tools(tools)
+        for tool in tools:
+            if not serve_mcp._has_output_schema(tool):
+                continue
+            validator, quick = Draft202012Validator(tool.output_schema), server._quick[tool.name]
+            if quick is None:  # a keyword it does not know: jsonschema decides
+                continue
+            for seed in range(5):
+                rng = random.Random(seed)
+                call = Call(tool.name, values_sampler.arguments(tool, rng))
+                result = server.role.call(tool, call, Goal("single", tool.name, [tool.name], [[call]]), [], rng)
+                if result.error:
+                    continue
+                verdict = quick(result.content)
+                assert verdict == validator.is_valid(result.content), (path.name, tool.name, result.content)
+                checked += verdict
+    assert checked > 100
