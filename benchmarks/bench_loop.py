@@ -5,7 +5,10 @@ Runs the closed loop in a fresh directory (the BFCL data must be available; it i
 then prints the wall time, the time per stage kind, and for every evaluated checkpoint (untrained,
 after SFT, after each GRPO iteration) the exact-match accuracy and the right-tool share on held-out
 synthetic episodes, BFCL questions whose tools were seen in synthesis, BFCL questions whose tools
-were never seen, and BFCL irrelevance; and the GRPO reward of each iteration's first and last quarter.
+were never seen, BFCL irrelevance and BFCL multi-turn; and the GRPO reward of each iteration's first and
+last quarter. When the recipe evaluates BFCL's multi-turn categories (recipes/bfcl_multi_turn.yaml) it also
+prints each checkpoint's accuracy per multi-turn category with its error kinds, and each GRPO step's reward
+and, for multi-turn GRPO, the share of rollouts whose turn ended in the planned state (``state_passed``).
 Exits non-zero when the run fails or takes longer than --limit seconds (default 600: the 10-minute
 target on 2 CPU cores).
 """
@@ -28,7 +31,7 @@ def run(recipe: Path, overrides: list[str], directory: Path) -> float:
     for override in overrides:
         command += ["--set", override]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=directory, capture_output=True, text=True)
+    done = subprocess.run(command, check=False, cwd=directory, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode:
         sys.exit(f"inftool run failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -44,6 +47,12 @@ def signal(run_dir: Path) -> dict:
         accuracy = store.checkpoint_accuracy(run_id)
         curve = store.train_log(run_id)
         stages = store.stages(run_id)
+        _, steps = store.query("SELECT iteration, step, reward, (metrics->>'state_passed')::DOUBLE FROM train_log "
+                               "WHERE run_id = ? AND phase = 'grpo' ORDER BY iteration, step", [run_id])
+        _, conversations = store.query(
+            "SELECT iteration, policy, category, error_kind, count(*) FROM eval_results WHERE run_id = ? AND "
+            "category LIKE 'multi_turn%' AND error_kind IS DISTINCT FROM 'not_evaluated' GROUP BY ALL "
+            "ORDER BY iteration, policy, category", [run_id])
     checkpoints: dict[str, dict] = {}
     for row in accuracy:
         name = row.policy if row.policy == "untrained" else f"iteration {row.iteration} {row.policy}"
@@ -58,7 +67,31 @@ def signal(run_dir: Path) -> dict:
     seconds: dict[str, float] = {}
     for stage in stages:
         seconds[stage.stage] = round(seconds.get(stage.stage, 0.0) + (stage.seconds or 0.0), 1)
-    return {"checkpoints": checkpoints, "grpo_reward": reward, "stage_seconds": seconds}
+    out = {"checkpoints": checkpoints, "grpo_reward": reward, "stage_seconds": seconds}
+    if conversations:
+        out["multi_turn"] = multi_turn(conversations)
+        out["grpo_steps"] = {k: [{"step": step, "reward": round(r, 4),
+                                  **({"state_passed": round(p, 4)} if p is not None else {})}
+                                 for i, step, r, p in steps if i == k and r is not None]
+                             for k in sorted({i for i, *_ in steps})}
+    return out
+
+
+def multi_turn(rows: list[tuple]) -> dict:
+    """Per checkpoint: accuracy per multi-turn category (correct / items) and the error kinds of the failures."""
+    found: dict[str, dict] = {}
+    for iteration, policy, category, error, count in rows:
+        name = policy if policy == "untrained" else f"iteration {iteration} {policy}"
+        entry = found.setdefault(name, {}).setdefault(category, {"correct": 0, "items": 0, "errors": {}})
+        entry["items"] += count
+        if error is None:
+            entry["correct"] += count
+        else:
+            entry["errors"][error] = entry["errors"].get(error, 0) + count
+    for categories in found.values():
+        for entry in categories.values():
+            entry["accuracy"] = round(entry["correct"] / entry["items"], 4)
+    return found
 
 
 def main() -> None:

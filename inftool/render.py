@@ -48,7 +48,9 @@ def plan(console: Console, plan: Plan) -> None:
         console.print("[bold]State gate[/] (stateful episodes, after execution): the results shown and the final state "
                       "must be what the planned calls give on a fresh world", highlight=False)
     console.print("[bold]Reward gates:[/] " + " -> ".join(f"{n} (+{g.reward_values[n]:g})" for n in g.reward)
-                  + (" with partial credit" if g.partial_credit else ""))
+                  + (" with partial credit" if g.partial_credit else "")
+                  + (f"; a stateful rollout ending in the planned state +{g.state_reward:g}"
+                     if "stateful" in plan.scenarios.mix else ""))
     console.print(f"[bold]Training:[/] {t.trainer}, policy {t.policy['name']} ({t.policy.get('model', '')}); "
                   f"SFT {t.sft['epochs']:g} epochs, GRPO {t.grpo['steps']} steps x group {t.grpo['group_size']}, KL {t.grpo['kl']:g}")
     console.print(f"[bold]Loop:[/] {loop.iterations} iterations x {loop.episodes_per_iteration} episodes, "
@@ -176,5 +178,6 @@ def loop_summary(console: Console, store, run_id: str) -> None:
         console.print(f"[bold]Targeting[/] ({last.weights.get('targeting')}) for iteration {last.iteration + 1}: "
                       + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()), highlight=False)
         for cell in raised:
+            where = f", {cell['environment']}" if cell.get("environment") else ""
             console.print(f"  ×{cell['ratio']:.2f} {cell['complexity']} / {cell['tool']} (need {cell['need']:.2f}, "
-                          f"top error {cell['top_error']})", highlight=False)
+                          f"top error {cell['top_error']}{where})", highlight=False)

@@ -80,7 +80,7 @@ def compile_recipe(loaded: LoadedRecipe, catalogs: LoadedCatalogs | None = None)
                     dedup_threshold=spec.verify.dedup_threshold,
                     reward=[g for g in ("format", "function_names", "arguments", "execution") if g in spec.reward.gates],
                     reward_values={g: spec.reward.values.get(g, 0.0) for g in spec.reward.gates},
-                    partial_credit=spec.reward.partial_credit),
+                    partial_credit=spec.reward.partial_credit, state_reward=spec.reward.state),
         training=_training(spec),
         loop=LoopSchedule(**spec.loop.model_dump(), stages=loop_stages(spec.loop.iterations, spec.train.trainer)),
         evaluation=Evaluation(**spec.evaluate.model_dump()),

@@ -66,6 +66,8 @@ class Gates(_PlanModel):
     reward: list[str]
     reward_values: dict[str, float]
     partial_credit: bool
+    state_reward: float = 1.0
+    """What a stateful rollout whose turn ends in the planned state adds (``reward.state``)."""
 
 
 class TrainingJob(_PlanModel):

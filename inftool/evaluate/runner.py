@@ -91,12 +91,18 @@ def episode_items(episodes: Iterable[dict[str, Any]], suite: str = "heldout") ->
         steps = goal["steps"]
         prompt = messages[:first] if first is not None else messages[:1]
         prompt = [m for m in prompt if m["role"] == "user" or not m.get("tool_calls")]
-        truth = [{c["name"]: {k: [_acceptable(v)] for k, v in c["arguments"].items()}} for c in steps[0]] if steps else []
+        truth = ground_truth(steps[0]) if steps else []
         rules = "irrelevance" if not steps else "parallel_multiple" if len(steps[0]) > 1 else "multiple"
         functions = [t["function"] for t in episode["tools"]]
         items.append(Item(suite, episode["complexity"], episode["episode_id"], prompt, episode["tools"], functions,
                           truth, check_as=rules))
     return items
+
+
+def ground_truth(calls: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Planned calls (``{"name", "arguments"}``, as a goal stores them) in BFCL's answer form, each value the only
+    acceptable one: ``[{name: {argument: [value]}}]``."""
+    return [{c["name"]: {k: [_acceptable(v)] for k, v in c["arguments"].items()}} for c in calls]
 
 
 def _acceptable(value: Any) -> Any:

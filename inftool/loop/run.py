@@ -177,8 +177,9 @@ class Loop:
         rows = self.store.eval_rows(self.run_id, iteration, self._evaluated_policy())
         rejections = self.store.cell_rejections(self.run_id, iteration)
         names = {t.original_name: t.name for t in self.compiled.catalog}
+        environments = {t.name: t.meta["env"] for t in self.compiled.catalog if t.meta.get("env")}
         chosen = targeting.targets(self.plan.scenarios.cells, rows, rejections, mode=loop.targeting,
-                                   floor=loop.floor, tool_names=names)
+                                   floor=loop.floor, tool_names=names, environments=environments)
         self.store.write_scenarios(self.run_id, iteration + 1, chosen)
         summary = targeting.summary(chosen, loop.targeting, loop.floor)
         self.store.finish_iteration(self.run_id, iteration, "done", weights=summary)

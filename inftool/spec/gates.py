@@ -45,6 +45,11 @@ class RewardSpec(SpecModel):
     """What each passed gate adds to the reward."""
     partial_credit: bool = False
     """Pay the arguments gate in proportion to the share of correct arguments instead of all-or-nothing."""
+    state: float = Field(default=1.0, ge=0.0)
+    """What a rollout on a stateful environment (multi-turn GRPO on `stateful` episodes) adds on top of the gates
+    when its turn ends where the plan does: the world in the planned state, something called if the plan calls
+    something, and every planned call's result shown to the policy (BFCL's multi-turn check). Never paid when one
+    of the rollout's answers cannot be read (no state credit for malformed calls)."""
 
     @field_validator("gates")
     @classmethod

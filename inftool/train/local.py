@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,12 +276,13 @@ def sft_steps(rows: int, spec: Any) -> int:
     return max(1, math.ceil(per_epoch * spec.epochs))
 
 
-def grpo(start: Path, prompts: list[dict[str, str]], spec: Any, reward_config: Any, out: Path, runtime: Runtime, *,
+def grpo(start: Path, prompts: list[Any], spec: Any, reward_config: Any, out: Path, runtime: Runtime, *,
          on_log=None, on_step=None) -> Phase:
     """GRPO with the gated reward on ``prompts`` (``prompt`` text rendered with tools, ``label`` JSON; see
-    ``inftool.train.data.prompt_rows``). ``spec`` is a GRPOSpec; its KL coefficient is TRL's ``beta``. One
-    optimiser step samples ``prompts_per_step x group_size`` completions, in ``gradient_accumulation_steps``
-    passes."""
+    ``inftool.train.data.prompt_rows``), or multi-turn GRPO on stateful environments when ``prompts`` are
+    `inftool.train.environments.TurnTask`s (TRL's ``environment_factory``: each rollout plays its turn on a world
+    of its own). ``spec`` is a GRPOSpec; its KL coefficient is TRL's ``beta``. One optimiser step samples
+    ``prompts_per_step x group_size`` completions, in ``gradient_accumulation_steps`` passes."""
     _imports(runtime)
     from datasets import Dataset
     from transformers import AutoTokenizer
@@ -293,9 +295,15 @@ def grpo(start: Path, prompts: list[dict[str, str]], spec: Any, reward_config: A
     runtime.apply()
     tokenizer = AutoTokenizer.from_pretrained(start)
     tokenizer.padding_side = "left"
+    if isinstance(prompts[0], dict):
+        inputs = {"train_dataset": Dataset.from_list([{"prompt": p["prompt"], "label": p["label"]} for p in prompts]),
+                  "reward_funcs": [trl_reward(reward_config)]}
+    else:
+        from .environments import tool_parsing, trl_inputs
+
+        inputs = trl_inputs(prompts, tool_parsing(tokenizer), reward_config)
     model = runtime.load(start)
     logs: Logs = []
-    rows = [{"prompt": p["prompt"], "label": p["label"]} for p in prompts]
     accumulate = getattr(spec, "gradient_accumulation_steps", 1)
     with tempfile.TemporaryDirectory(prefix="inftool-grpo-") as scratch, runtime.tracking(out):
         settings = {**runtime.config(out), "output_dir": scratch,
@@ -306,8 +314,10 @@ def grpo(start: Path, prompts: list[dict[str, str]], spec: Any, reward_config: A
                     "logging_steps": 1, "use_vllm": False, "lr_scheduler_type": "constant_with_warmup",
                     "warmup_steps": 0.1}
         config = trl_config(GRPOConfig, "grpo", settings, getattr(spec, "extra", {}))
-        trainer = _quiet(GRPOTrainer(model=model, reward_funcs=[trl_reward(reward_config)], args=config,
-                                     train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
-                                     peft_config=runtime.peft_config(), callbacks=[_callback(on_log, on_step, logs)]))
+        with warnings.catch_warnings():  # environment_factory is experimental in TRL 1.16, and says so
+            warnings.filterwarnings("ignore", message=r"You are using 'environment_factory'", category=UserWarning)
+            trainer = _quiet(GRPOTrainer(model=model, args=config, processing_class=tokenizer, **inputs,
+                                         peft_config=runtime.peft_config(),
+                                         callbacks=[_callback(on_log, on_step, logs)]))
         steps, seconds = _train(trainer, tokenizer, out)
-    return Phase(steps, seconds, len(rows), logs)
+    return Phase(steps, seconds, len(prompts), logs)

@@ -7,6 +7,12 @@
   repeated in order to exactly ``grpo.steps * grpo.prompts_per_step`` lines, so that OpenRLHF's one pass
   over them (``--train.num_episodes 1``) is ``grpo.steps`` optimiser steps, its scheduler's length too;
 - ``reward.py``: the recipe's gated reward (``--reward.remote_url``), importing only `inftool.reward`;
+- or, for multi-turn GRPO on stateful episodes (``multi_turn=True``: one prompt per user turn, see
+  `inftool.train.environments`), ``agent.py`` instead (``--train.agent_func_path``): OpenRLHF 0.11's agent API,
+  an ``AgentExecutor(MultiTurnAgentExecutor)`` whose ``AgentInstanceBase`` plays each rollout's turn on a fresh
+  world of its environment (`inftool.train.environments.AgentRollout`: each action's calls run there, their
+  results come back rendered by the policy's chat template, and the rewards add up to the rollout's score:
+  the gated reward plus the state reward);
 - ``launch.sh``: ``python -m openrlhf.cli.train_ppo_ray`` with the job's flags, run where OpenRLHF is
   installed (``$INFTOOL_OPENRLHF_PYTHON`` picks the interpreter, default ``python``);
 - ``submit.sh``: the same command through ``ray job submit`` to ``train.cluster.ray_address``.
@@ -14,7 +20,7 @@
 The flags are OpenRLHF 0.11's dotted names (0.10.0 and older used flat ones); tests check every one of
 them, and its value, against the 0.11.2 parser. Paths in them are absolute: the run directory must be
 on a file system the Ray workers share, since the trained checkpoint is written there (``save_path``).
-Nothing here imports OpenRLHF.
+Nothing here imports OpenRLHF; the agent file does, where it runs.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from inftool.reward import RewardConfig
 
 OPENRLHF_VERSION = "0.11.2"
 TRAIN_MODULE = "openrlhf.cli.train_ppo_ray"
+REWARD_FILE, AGENT_FILE = "reward.py", "agent.py"
 PYTHON_VARIABLE = "INFTOOL_OPENRLHF_PYTHON"
 """Environment variable naming the interpreter of OpenRLHF's environment for ``launch.sh``."""
 
@@ -52,7 +59,8 @@ class OpenRLHFJob:
     dataset: Path
     """``prompts.jsonl``: ``{"prompt", "label", ...}`` per line."""
     reward_file: Path
-    """``reward.py``, defining ``reward_func(queries, prompts, labels, **kwargs)``."""
+    """``reward.py``, defining ``reward_func(queries, prompts, labels, **kwargs)``; for a multi-turn job,
+    ``agent.py``, defining ``AgentExecutor``."""
     script: Path
     """``launch.sh``: runs the job with this machine's OpenRLHF (and Ray)."""
     submit: list[str]
@@ -66,8 +74,14 @@ class OpenRLHFJob:
     def at(cls, directory: Path) -> OpenRLHFJob:
         """The job `write_job` wrote into ``directory`` (``inftool run --resume --launch`` launches it later)."""
         submit = json.loads((directory / "job.json").read_text(encoding="utf-8"))["submit"]
-        return cls(directory, directory / "prompts.jsonl", directory / "reward.py", directory / "launch.sh", submit,
+        reward = directory / (AGENT_FILE if (directory / AGENT_FILE).is_file() else REWARD_FILE)
+        return cls(directory, directory / "prompts.jsonl", reward, directory / "launch.sh", submit,
                    directory / "checkpoint", directory / "launch.log")
+
+    @property
+    def multi_turn(self) -> bool:
+        """Whether the job trains multi-turn, through ``agent.py``."""
+        return self.reward_file.name == AGENT_FILE
 
     def flags(self) -> list[str]:
         """train_ppo_ray's arguments (what follows ``-m openrlhf.cli.train_ppo_ray``)."""
@@ -75,11 +89,13 @@ class OpenRLHFJob:
 
 
 def write_job(spec: Any, rows: list[dict[str, Any]], pretrain: str, directory: Path, *,
-              iteration: int, seed: int) -> OpenRLHFJob:
+              iteration: int, seed: int, multi_turn: bool = False) -> OpenRLHFJob:
     """Write the job for ``spec`` (a `RecipeSpec` whose ``train`` is an `OpenRLHFTrainSpec`) into ``directory``.
 
-    ``rows`` are `inftool.train.data.prompt_rows`; ``pretrain`` is the policy to start from, a Hugging Face
-    model id or a checkpoint directory. Raises `StageError` when there is nothing to train on.
+    ``rows`` are `inftool.train.data.prompt_rows`, or with ``multi_turn`` the rendered turns of stateful
+    episodes (`inftool.train.environments.agent_rows`), trained through ``agent.py``; ``pretrain`` is the policy
+    to start from, a Hugging Face model id or a checkpoint directory (the agent also loads its tokenizer, to
+    render tool results as the policy's template does). Raises `StageError` when there is nothing to train on.
     """
     grpo = spec.train.grpo
     count = grpo.steps * grpo.prompts_per_step
@@ -87,12 +103,15 @@ def write_job(spec: Any, rows: list[dict[str, Any]], pretrain: str, directory: P
         raise StageError(f"no OpenRLHF job to write: {len(rows)} GRPO prompts, grpo.steps = {grpo.steps}")
     directory = directory.expanduser().absolute()
     directory.mkdir(parents=True, exist_ok=True)
-    job = OpenRLHFJob(directory, directory / "prompts.jsonl", directory / "reward.py", directory / "launch.sh",
-                      [], directory / "checkpoint", directory / "launch.log")
+    job = OpenRLHFJob(directory, directory / "prompts.jsonl", directory / (AGENT_FILE if multi_turn else REWARD_FILE),
+                      directory / "launch.sh", [], directory / "checkpoint", directory / "launch.log")
+    (directory / (REWARD_FILE if multi_turn else AGENT_FILE)).unlink(missing_ok=True)  # from an earlier write
     prompts = [rows[i % len(rows)] for i in range(count)]
     job.dataset.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in prompts), encoding="utf-8")
-    reward = _reward_file(RewardConfig.from_spec(spec.reward), spec.name, iteration)
-    job.reward_file.write_text(reward, encoding="utf-8")
+    config = RewardConfig.from_spec(spec.reward)
+    text = (_agent_file(config, spec.name, iteration, pretrain) if multi_turn
+            else _reward_file(config, spec.name, iteration))
+    job.reward_file.write_text(text, encoding="utf-8")
     flags = _flags(spec, job, pretrain, _max_len(prompts, grpo.max_new_tokens, pretrain), seed)
     header = f"# OpenRLHF {OPENRLHF_VERSION} GRPO job of recipe {spec.name}, iteration {iteration}, by inftool.\n"
     run = f'"${{{PYTHON_VARIABLE}:-python}}" -m {TRAIN_MODULE}'
@@ -143,7 +162,7 @@ def _flags(spec: Any, job: OpenRLHFJob, pretrain: str, max_len: int, seed: int) 
         ("--data.input_key", "prompt"),
         ("--data.label_key", "label"),
         ("--data.max_len", str(max_len)),
-        ("--reward.remote_url", str(job.reward_file)),
+        ("--train.agent_func_path" if job.multi_turn else "--reward.remote_url", str(job.reward_file)),
         ("--algo.advantage.estimator", "group_norm"),
         ("--rollout.n_samples_per_prompt", str(grpo.group_size)),
         ("--rollout.batch_size", str(grpo.prompts_per_step)),
@@ -194,6 +213,70 @@ def _script(header: str, directory: Path, command: str, flags: list[Flag]) -> st
     lines = [f"exec {command}"] + [shlex.join(token for token in flag if token is not None) for flag in flags]
     return (f"#!/usr/bin/env bash\n{header}set -euo pipefail\ncd {shlex.quote(str(directory))}\n"
             + " \\\n  ".join(lines) + "\n")
+
+
+def _agent_file(config: RewardConfig, recipe: str, iteration: int, pretrain: str) -> str:
+    """OpenRLHF's agent file: the recipe's stateful turns played on their environments, rewarded as the local
+    trainer rewards them (`inftool.train.environments.AgentRollout`)."""
+    return f'''"""The multi-turn agent of recipe {recipe}, iteration {iteration}, for OpenRLHF {OPENRLHF_VERSION}.
+
+Written by inftool for --train.agent_func_path: OpenRLHF builds AgentExecutor() and, for every rollout, an
+InftoolEnvironment. Its reset() starts the row's user turn on a fresh world of the turn's environment (the initial
+state, the earlier turns' calls made again); its step() runs the calls of each action there and answers with
+their results, rendered by the policy's chat template, until an action makes no call. The step rewards add up to
+the rollout's score: the gated reward of its calls, plus the state reward when the turn ends in the planned state.
+This file needs inftool importable in OpenRLHF's environment (pip install --no-deps /path/to/inftool, and the
+BFCL data for BFCL's environments: see inftool's README) and the policy's tokenizer at TOKENIZER.
+"""
+
+import functools
+import logging
+
+import torch
+from openrlhf.utils.agent import AgentInstanceBase, MultiTurnAgentExecutor
+
+from inftool.reward import STATE, RewardConfig
+from inftool.train.environments import AgentRollout
+
+CONFIG = RewardConfig(gates={config.gates!r}, values={config.values!r}, partial_credit={config.partial_credit!r},
+                      state={config.state!r})
+TOKENIZER = {pretrain!r}
+log = logging.getLogger("inftool.reward")
+
+
+@functools.lru_cache(maxsize=1)
+def tokenizer():
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(TOKENIZER)
+
+
+class InftoolEnvironment(AgentInstanceBase):
+    """One rollout's world."""
+
+    def __init__(self, *args, **kwargs):
+        self.rollout = None
+
+    async def reset(self, states, **kwargs):
+        self.rollout = AgentRollout(states["label"], tokenizer(), CONFIG)
+        return {{"observation": states["observation"]}}
+
+    async def step(self, states, **kwargs):
+        try:
+            reward, feedback, done = self.rollout.step(states["action_text"])
+        except Exception as exc:  # a step that fails ends the rollout with what it has earned so far
+            log.warning("agent: the rollout stopped after %s: %s", type(exc).__name__, exc)
+            reward, feedback, done = 0.0, "", True
+        passed = float(STATE in self.rollout.scored.passed)
+        return {{"rewards": torch.tensor(reward), "scores": torch.tensor(self.rollout.score),
+                "environment_feedback": feedback, "done": done,
+                "extra_logs": {{"state_passed": torch.tensor(passed)}}}}
+
+
+class AgentExecutor(MultiTurnAgentExecutor):
+    def __init__(self):
+        super().__init__(InftoolEnvironment)
+'''
 
 
 def _reward_file(config: RewardConfig, recipe: str, iteration: int) -> str:

@@ -91,22 +91,28 @@ class Training:
         spec = self.spec.train.grpo
         if spec.steps == 0:
             return {"steps": 0, "skipped": "grpo.steps is 0"}, str(start)
-        prompts = self.prompts(iteration, start)
+        turns = self.turns(iteration, start)
+        prompts = turns or self.prompts(iteration, start)
         out = self.checkpoints / f"iter{iteration}-grpo"
-        with self.progress.track(f"iteration {iteration}: GRPO", spec.steps) as advance:
+        with self.progress.track(f"iteration {iteration}: GRPO" + (" (multi-turn)" if turns else ""),
+                                 spec.steps) as advance:
             phase = local.grpo(start, prompts, spec, RewardConfig.from_spec(self.spec.reward), out, self._runtime(),
                                on_step=advance)
         self.store.write_train_log(self.run_id, iteration, "grpo", phase.logs)
-        return phase.summary, str(out)
+        return {**phase.summary, **({"multi_turn": True} if turns else {})}, str(out)
 
     def emit(self, iteration: int, start: Path) -> StepResult:
-        """Write the iteration's OpenRLHF job (prompts, reward file, launch and submit scripts)."""
+        """Write the iteration's OpenRLHF job (prompts, reward or agent file, launch and submit scripts): multi-turn,
+        through OpenRLHF's agent API, on the user turns of its stateful episodes when it has any."""
+        from .environments import agent_rows
         from .openrlhf import write_job
 
-        prompts = self.prompts(iteration, start)
+        turns = self.turns(iteration, start)
+        prompts = agent_rows(turns, _tokenizer(start)) if turns else self.prompts(iteration, start)
         directory = RunDir(Path(self.plan.run_dir)).openrlhf_job(self.run_id, iteration)
-        job = write_job(self.spec, prompts, str(start), directory, iteration=iteration, seed=self.plan.seed)
-        return {"prompts": len(prompts)}, str(job.directory)
+        job = write_job(self.spec, prompts, str(start), directory, iteration=iteration, seed=self.plan.seed,
+                        multi_turn=bool(turns))
+        return {"prompts": len(prompts), **({"multi_turn": True} if turns else {})}, str(job.directory)
 
     def launch(self, iteration: int, job_dir: Path) -> StepResult:  # noqa: ARG002 - the same signature as the others
         """Run an emitted OpenRLHF job here, following its log; its product is the checkpoint it saves."""
@@ -127,6 +133,22 @@ class Training:
         rows = [r for r in rows if len(tokenizer(r["prompt"], add_special_tokens=False)["input_ids"]) <= room]
         random.Random(f"{self.plan.seed}:grpo:{iteration}").shuffle(rows)
         return rows
+
+    def turns(self, iteration: int, start: Path) -> list[Any]:
+        """The user turns of the iteration's stateful training episodes (`inftool.train.environments.TurnTask`)
+        whose prompts fit the policy with room for a completion, shuffled by the seed; [] without stateful
+        episodes. With them, GRPO is multi-turn and trains on these turns only (the other episodes are SFT's)."""
+        from .environments import rendered, turn_tasks
+
+        methods = {tool.name: tool.original_name for tool in self.catalog if tool.meta.get("env")}
+        tasks = turn_tasks(self.store.episodes(self.run_id, split="train", iteration=iteration), methods)
+        if not tasks:
+            return []
+        tokenizer = _tokenizer(start)
+        room = _max_length(start) - self.spec.train.grpo.max_new_tokens
+        tasks = [t for t in tasks if len(tokenizer(rendered(t, tokenizer), add_special_tokens=False)["input_ids"]) <= room]
+        random.Random(f"{self.plan.seed}:grpo:{iteration}").shuffle(tasks)
+        return tasks
 
     def _runtime(self):
         from .local import Runtime

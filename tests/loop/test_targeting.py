@@ -93,3 +93,54 @@ def test_a_wrong_tool_counts_more_than_a_wrong_value():
     chosen = by_cell(targeting.targets(GRID, results, {}, mode="gaps", floor=0.05))
     assert chosen[("single", "a")].weight > chosen[("single", "b")].weight > chosen[("parallel", "b")].weight * 0
     assert chosen[("single", "b")].drivers["failures"] == 3.0
+
+
+# --- stateful cells: failures by environment, tool and error kind ---------------------------------------------------
+
+FILES, TICKETS = "bfcl_env:gorilla_file_system", "bfcl_env:ticket_api"
+ENVS = {"cd": FILES, "mv": FILES, "ls": FILES, "close_ticket": TICKETS, "edit_ticket": TICKETS}
+STATEFUL = cells(*(("stateful", tool) for tool in ENVS), ("single", "a"))
+
+
+def test_stateful_cells_are_targeted_by_their_tool_and_error_kind():
+    results = [row("stateful", "cd", False, error_kind="state_mismatch")] * 4 + \
+              [row("stateful", "close_ticket", True)] * 4
+    chosen = by_cell(targeting.targets(STATEFUL, results, {}, mode="gaps", floor=0.05, environments=ENVS))
+    cd = chosen[("stateful", "cd")]
+    assert cd.weight == max(t.weight for t in chosen.values()) and cd.drivers["failures"] == 4
+    assert (cd.drivers["top_error"], cd.drivers["environment"]) == ("state_mismatch", FILES)
+    assert chosen[("stateful", "close_ticket")].need < cd.need
+    assert "environment" not in chosen[("single", "a")].drivers
+
+
+def test_a_failing_environment_raises_its_other_tools_too():
+    """The tools of an environment share its evidence: mv and ls (no items of their own) borrow the file
+    system's failure rate, the ticket tools the ticket API's."""
+    results = [row("stateful", "cd", False, error_kind="state_mismatch")] * 6 + \
+              [row("stateful", "close_ticket", True)] * 6
+    chosen = by_cell(targeting.targets(STATEFUL, results, {}, mode="gaps", floor=0.05, environments=ENVS))
+    for tool in ("mv", "ls"):
+        assert chosen[("stateful", tool)].need > chosen[("stateful", "edit_ticket")].need
+        assert chosen[("stateful", tool)].drivers["top_error"] == "state_mismatch"
+    assert chosen[("stateful", "mv")].drivers["environment_failure_rate"] > \
+        chosen[("stateful", "edit_ticket")].drivers["environment_failure_rate"]
+    summary = targeting.summary(list(chosen.values()), "gaps", 0.05)
+    assert summary["most_raised"][0]["environment"] == FILES
+
+
+def test_bfcl_conversations_count_for_their_environment_not_for_a_cell():
+    results = [row("multi_turn_base", "cd", False, suite="bfcl", seen="seen", error_kind="state_mismatch")] * 6 + \
+              [row("multi_turn_base", "close_ticket", False, suite="bfcl", seen="unseen")] * 6
+    chosen = by_cell(targeting.targets(STATEFUL, results, {}, mode="gaps", floor=0.05, environments=ENVS))
+    assert chosen[("stateful", "cd")].drivers["items"] == 0  # not this cell's evidence...
+    assert chosen[("stateful", "ls")].need == pytest.approx(chosen[("stateful", "cd")].need)  # ...its environment's
+    assert chosen[("stateful", "cd")].need > chosen[("stateful", "close_ticket")].need  # unseen: not counted
+    assert targeting.complexity_of("bfcl", "multi_turn_long_context") == "stateful"
+
+
+def test_a_turn_that_reached_the_state_but_hid_a_result_counts_partly():
+    results = [row("stateful", "cd", False, error_kind="response_mismatch")] * 4 + \
+              [row("stateful", "close_ticket", False, error_kind="missing_call")] * 4
+    chosen = by_cell(targeting.targets(STATEFUL, results, {}, mode="gaps", floor=0.05, environments=ENVS))
+    assert chosen[("stateful", "cd")].drivers["failures"] == 4 * targeting.PARTIAL
+    assert chosen[("stateful", "close_ticket")].drivers["failures"] == 4

@@ -368,3 +368,129 @@ def test_colocation_adds_the_colocate_and_sleep_flags_and_placement_follows_the_
     apart = options(write_job(recipe(cluster | {"colocate_all": False}), rows(2), MODEL, tmp_path / "b", iteration=0,
                               seed=0).flags())
     assert not {"--train.colocate_all", "--vllm.enable_sleep", "--ds.enable_sleep"} & set(apart)
+
+
+# --- multi-turn: the agent file ---------------------------------------------------------------------
+
+AGENT_STUB = '''"""A stand-in for OpenRLHF 0.11.2's openrlhf.utils.agent, for inftool's tests only: the base classes the emitted
+agent file subclasses, with OpenRLHF's contract (an instance class built without arguments, async reset and step)."""
+
+from abc import ABC, abstractmethod
+
+
+class AgentExecutorBase(ABC):
+    pass
+
+
+class AgentInstanceBase(ABC):
+    @abstractmethod
+    def __init__(self, *args, **kwargs):
+        pass
+
+    async def reset(self, states, **kwargs):
+        return states
+
+    @abstractmethod
+    async def step(self, states, **kwargs):
+        raise NotImplementedError
+
+
+class MultiTurnAgentExecutor(AgentExecutorBase):
+    def __init__(self, agent_instance_cls):
+        assert issubclass(agent_instance_cls, AgentInstanceBase)
+        self.agent_instance_cls = agent_instance_cls
+'''
+
+
+@pytest.fixture
+def openrlhf_stub(tmp_path, monkeypatch):
+    """``openrlhf.utils.agent`` as `AGENT_STUB`, importable for this test only."""
+    package = tmp_path / "openrlhf_stub" / "openrlhf"
+    (package / "utils").mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "utils" / "__init__.py").write_text("", encoding="utf-8")
+    (package / "utils" / "agent.py").write_text(AGENT_STUB, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(package.parent))
+    yield
+    for name in [n for n in sys.modules if n.partition(".")[0] == "openrlhf"]:
+        del sys.modules[name]
+
+
+def multi_turn_job(tasks, tiny: Path, directory: Path, **grpo):
+    from transformers import AutoTokenizer
+
+    from inftool.train.environments import agent_rows
+
+    turns = agent_rows(tasks, AutoTokenizer.from_pretrained(tiny))
+    return write_job(recipe(grpo=grpo or None), turns, str(tiny), directory, iteration=1, seed=3, multi_turn=True), turns
+
+
+def test_a_multi_turn_job_trains_through_the_agent_file(parser_source, stateful_tasks, stateful_tiny, tmp_path):
+    from inftool.train.openrlhf import OpenRLHFJob
+
+    job, turns = multi_turn_job(stateful_tasks[:3], stateful_tiny, tmp_path / "job")
+    flags = options(job.flags())
+    assert job.multi_turn and job.reward_file.name == "agent.py" and not (job.directory / "reward.py").exists()
+    assert flags["--train.agent_func_path"] == [str(job.reward_file)] and "--reward.remote_url" not in flags
+    known = parser_options(parser_source)
+    assert all(flag in known and len(values) == (1 if known[flag] else 0) for flag, values in flags.items())
+    args = vars(real_parser(parser_source).parse_args(job.flags()))
+    assert args["train.agent_func_path"] == str(job.reward_file) and args["reward.remote_url"] is None
+    assert (args["data.input_key"], args["data.label_key"], args["data.apply_chat_template"]) == ("prompt", "label",
+                                                                                                   False)
+    assert OpenRLHFJob.at(job.directory).multi_turn
+    written = [json.loads(line) for line in job.dataset.read_text(encoding="utf-8").splitlines()]
+    assert written[:3] == turns and all(json.loads(row["label"])["env"] == "bfcl_env:ticket_api" for row in written)
+    assert all(row["prompt"].endswith("<|im_start|>assistant\n") for row in written)  # rendered with the tools
+    single = write_job(recipe(), rows(2), MODEL, job.directory, iteration=1, seed=3)  # the same directory, plainly
+    assert not single.multi_turn and not (job.directory / "agent.py").exists()
+
+
+def hermes_calls(calls) -> str:
+    return "".join(f"<tool_call>{json.dumps({'name': c.name, 'arguments': c.arguments})}</tool_call>" for c in calls)
+
+
+def test_the_agent_file_plays_a_turn_on_its_environment(openrlhf_stub, stateful_tasks, stateful_tiny, tmp_path):
+    import asyncio
+
+    from inftool.core.episode import Call
+    from inftool.reward import StatefulTurn
+
+    job, turns = multi_turn_job(stateful_tasks, stateful_tiny, tmp_path / "job")
+    module = load(job.reward_file)  # imports openrlhf.utils.agent: the stub
+    assert module.CONFIG == RewardConfig.from_spec(recipe().reward) and module.TOKENIZER == str(stateful_tiny)
+    full = sum(module.CONFIG.values[g] for g in module.CONFIG.gates) + module.CONFIG.state
+    row = next(r for r in turns if any(c.arguments for c in StatefulTurn.of(r["label"]).planned))
+    turn = StatefulTurn.of(row["label"])
+    world, _ = turn.start()
+    expected = [world.call(c.name, c.arguments) for c in turn.planned]
+
+    def play(*actions: str) -> list[dict]:
+        """The rollout as MultiTurnAgentExecutor.execute drives it: reset, then a step per action until done."""
+        environment = module.AgentExecutor().agent_instance_cls()
+        reset = asyncio.run(environment.reset({"observation": row["prompt"], "label": row["label"]}))
+        assert reset["observation"] == row["prompt"]
+        steps = []
+        for action in actions:
+            steps.append(asyncio.run(environment.step({"observation_text": row["prompt"], "action_text": action,
+                                                       "label": row["label"], "sampling_params": None})))
+            if steps[-1]["done"]:
+                break
+        return steps
+
+    oracle = play(hermes_calls(turn.planned) + "<|im_end|>", "All done.<|im_end|>")
+    assert [s["done"] for s in oracle] == [False, True]
+    feedback = oracle[0]["environment_feedback"]
+    assert feedback.startswith("\n<|im_start|>tool\n") and feedback.endswith("<|im_start|>assistant\n")
+    assert all(result in feedback for result in expected)  # the environment's own results come back
+    assert sum(s["rewards"].item() for s in oracle) == pytest.approx(full)
+    assert oracle[-1]["scores"].item() == pytest.approx(full) and oracle[-1]["extra_logs"]["state_passed"].item() == 1
+
+    first, *rest = turn.planned
+    name, value = next(iter(first.arguments.items()))
+    changed = [Call(first.name, {**first.arguments, name: value + 1 if isinstance(value, int) else f"{value}x"})]
+    wrong = play(hermes_calls(changed + rest) + "<|im_end|>", "Done.<|im_end|>")
+    assert sum(s["rewards"].item() for s in wrong) < full and wrong[-1]["extra_logs"]["state_passed"].item() == 0
+    silent = play("I would rather not.<|im_end|>")  # no call: done at once, format credit only
+    assert [s["done"] for s in silent] == [True] and silent[0]["rewards"].item() == pytest.approx(0.1)
+    assert play('<tool_call>{"name": "close_ti<|im_end|>')[0]["rewards"].item() == 0.0  # unreadable: nothing
