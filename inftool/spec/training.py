@@ -121,6 +121,14 @@ class SFTSpec(SpecModel):
     """Episodes per optimiser step."""
     max_steps: int | None = Field(default=None, ge=1)
     """Stop after this many optimiser steps (overrides epochs)."""
+    min_learning_rate: float = Field(default=0.1, ge=0, lt=1)
+    """The learning rate follows one cosine over all the loop's SFT phases, from ``learning_rate`` (after a
+    warm-up in iteration 0) down to this share of it at the last iteration's end; each iteration takes its
+    segment of the curve (linear within it), so iteration 1 continues where iteration 0 stopped instead of
+    warming up again and decaying to zero."""
+    replay: float = Field(default=0.5, ge=0)
+    """Earlier iterations' training episodes mixed into an iteration's SFT data, as a share of the
+    iteration's own (0: none): targeted rounds then add to what the policy learnt instead of replacing it."""
 
 
 class GRPOSpec(SpecModel):

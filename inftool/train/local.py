@@ -233,9 +233,10 @@ def _train(trainer, tokenizer, out: Path) -> tuple[int, float]:
 
 
 def sft(start: Path, rows: list[dict[str, list[int]]], spec: Any, out: Path, runtime: Runtime, *,
-        max_length: int, on_log=None, on_step=None) -> Phase:
+        max_length: int, segment: tuple[int, int] = (0, 1), on_log=None, on_step=None) -> Phase:
     """Supervised fine-tuning on pre-tokenized rows (``input_ids``, ``completion_mask``; see
-    ``inftool.train.data.sft_data``), loss on the completion tokens only. ``spec`` is an SFTSpec."""
+    ``inftool.train.data.sft_data``), loss on the completion tokens only. ``spec`` is an SFTSpec; ``segment``
+    (iteration, iterations) says which part of the loop-wide learning-rate curve this phase takes."""
     _imports(runtime)
     from datasets import Dataset
     from transformers import AutoTokenizer
@@ -252,15 +253,30 @@ def sft(start: Path, rows: list[dict[str, list[int]]], spec: Any, out: Path, run
         settings = {**runtime.config(out), "output_dir": scratch, "per_device_train_batch_size":
                     spec.batch_size // accumulate, "gradient_accumulation_steps": accumulate,
                     "num_train_epochs": spec.epochs, "max_steps": spec.max_steps or -1,
-                    "learning_rate": spec.learning_rate, "lr_scheduler_type": "cosine", "warmup_steps": 0.05,
-                    "weight_decay": 0.0, "max_length": max_length, "completion_only_loss": True,
+                    **learning_rate_segment(spec, *segment), "weight_decay": 0.0, "max_length": max_length, "completion_only_loss": True,
                     "train_sampling_strategy": "group_by_length", "logging_steps": 5, "logging_first_step": True}
-        config = trl_config(SFTConfig, "sft", settings, getattr(spec, "extra", {}))
+        extra = getattr(spec, "extra", {})
+        if "lr_scheduler_type" in extra:  # the recipe's own schedule: the loop-wide curve's arguments do not apply
+            settings.pop("lr_scheduler_kwargs")
+        config = trl_config(SFTConfig, "sft", settings, extra)
         trainer = _quiet(SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(rows),
                                     processing_class=tokenizer, peft_config=runtime.peft_config(),
                                     callbacks=[_callback(on_log, on_step, logs)]))
         steps, seconds = _train(trainer, tokenizer, out)
     return Phase(steps, seconds, len(rows), logs)
+
+
+def learning_rate_segment(spec: Any, iteration: int, iterations: int) -> dict[str, Any]:
+    """The trainer settings of one iteration's segment of the loop-wide SFT learning-rate curve: a cosine from
+    ``spec.learning_rate`` to ``spec.min_learning_rate`` of it over all iterations, followed linearly within
+    each (transformers' polynomial schedule of power 1), with a warm-up in iteration 0 only."""
+    def share(x: float) -> float:
+        return spec.min_learning_rate + (1 - spec.min_learning_rate) * 0.5 * (1 + math.cos(math.pi * x))
+
+    first, last = share(iteration / iterations), share((iteration + 1) / iterations)
+    return {"learning_rate": spec.learning_rate * first, "lr_scheduler_type": "polynomial",
+            "lr_scheduler_kwargs": {"lr_end": spec.learning_rate * last, "power": 1.0},
+            "warmup_steps": 0.05 if iteration == 0 else 0}
 
 
 def sft_steps(rows: int, spec: Any) -> int:

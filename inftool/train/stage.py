@@ -73,17 +73,28 @@ class Training:
         from .data import sft_data
 
         spec, max_length = self.spec.train.sft, _max_length(start)
-        data = sft_data(self.store.episodes(self.run_id, split="train", iteration=iteration), _tokenizer(start),
-                        max_length)
+        episodes = list(self.store.episodes(self.run_id, split="train", iteration=iteration))
+        replayed = self.replay(iteration, round(spec.replay * len(episodes)))
+        data = sft_data(episodes + replayed, _tokenizer(start), max_length)
         out = self.checkpoints / f"iter{iteration}-sft"
         with self.progress.track(f"iteration {iteration}: SFT", local.sft_steps(len(data.rows), spec)) as advance:
-            phase = local.sft(start, data.rows, spec, out, self._runtime(), max_length=max_length, on_step=advance)
+            phase = local.sft(start, data.rows, spec, out, self._runtime(), max_length=max_length,
+                              segment=(iteration, self.spec.loop.iterations), on_step=advance)
         self.store.write_train_log(self.run_id, iteration, "sft", phase.logs)
-        return {**phase.summary, "tokens": data.tokens, "truncated": data.truncated,
+        return {**phase.summary, "tokens": data.tokens, "replayed": len(replayed), "truncated": data.truncated,
                 "unmasked_turns": data.unmasked_turns, **data.template}, str(out)
 
+    def replay(self, iteration: int, count: int) -> list[dict[str, Any]]:
+        """``count`` training episodes of earlier iterations, drawn by the seed (all of them when fewer)."""
+        if iteration == 0 or count <= 0:
+            return []
+        earlier = [e for e in self.store.episodes(self.run_id, split="train") if e["iteration"] < iteration]
+        random.Random(f"{self.plan.seed}:replay:{iteration}").shuffle(earlier)
+        return earlier[:count]
+
     def grpo(self, iteration: int, start: Path) -> StepResult:
-        """GRPO of ``start`` on the iteration's prompts, rewarded by the recipe's gated reward."""
+        """GRPO of ``start`` on the iteration's prompts, rewarded by the recipe's gated reward; multi-turn, on the
+        user turns of its stateful episodes played on their environments, when it has any (`turns`)."""
         from inftool.reward import RewardConfig
 
         from . import local

@@ -76,6 +76,8 @@ def test_run_records_every_stage_with_counts_and_timing(finished):
     assert first.started_at <= iterations[0].started_at <= first.finished_at  # it starts with its first stage
     assert last.started_at <= iterations[0].finished_at  # and ends with its last
     assert by_name[(0, "sft")].counts["steps"] == 3
+    assert by_name[(0, "sft")].counts["replayed"] == 0  # iteration 1 adds half as many of iteration 0's episodes
+    assert 0 < by_name[(1, "sft")].counts["replayed"] <= by_name[(0, "synthesize")].counts["episodes"]
     assert by_name[(1, "grpo")].counts["steps"] == 2
     for key in [(0, "sft"), (0, "grpo"), (1, "sft"), (1, "grpo")]:
         assert (Path(by_name[key].output) / "config.json").is_file(), key

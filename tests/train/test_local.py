@@ -3,6 +3,7 @@ checkpoint the pipeline reads), gradient accumulation with exact step counts, pr
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -194,3 +195,25 @@ def test_tensorboard_logs_go_under_the_run_directory(monkeypatch):
     monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", "/mine")
     with local.Runtime(report_to="tensorboard").tracking(out):
         assert os.environ["TENSORBOARD_LOGGING_DIR"] == "/mine"  # the user's choice wins
+
+
+def test_sft_learning_rate_follows_one_curve_across_iterations():
+    spec = LocalTrainSpec(trainer="local", sft={"learning_rate": 0.01, "min_learning_rate": 0.1}).sft
+    segments = [local.learning_rate_segment(spec, i, 3) for i in range(3)]
+    assert segments[0]["learning_rate"] == pytest.approx(0.01) and segments[0]["warmup_steps"] > 0
+    for before, after in itertools.pairwise(segments):  # each iteration starts where the last stopped
+        assert after["learning_rate"] == pytest.approx(before["lr_scheduler_kwargs"]["lr_end"])
+        assert after["warmup_steps"] == 0 and after["learning_rate"] > after["lr_scheduler_kwargs"]["lr_end"]
+    assert segments[-1]["lr_scheduler_kwargs"]["lr_end"] == pytest.approx(0.001)
+
+
+def test_a_later_iterations_sft_takes_its_segment_of_the_curve(setup, sft_run, tmp_path):
+    _, start = setup
+    train = LocalTrainSpec(trainer="local", threads=1, sft={"batch_size": 4, "max_steps": 6, "learning_rate": 0.01,
+                                                            "extra": {"logging_steps": 1}})
+    phase = local.sft(start, sft_run[3], train.sft, tmp_path / "iter1", local.Runtime.of(train, 0, "test"),
+                      max_length=SPEC.max_length, segment=(1, 3))
+    rates = [entry["learning_rate"] for entry in phase.logs if "learning_rate" in entry]
+    segment = local.learning_rate_segment(train.sft, 1, 3)
+    assert rates[0] == pytest.approx(segment["learning_rate"], rel=1e-6)  # no warm-up, no restart at the peak
+    assert rates == sorted(rates, reverse=True) and rates[-1] > segment["lr_scheduler_kwargs"]["lr_end"]
