@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_loop import run, signal  # noqa: E402
 
-SPLITS = {"heldout": "held-out exact", "bfcl-seen": "BFCL seen exact", "bfcl-irrelevance": "BFCL irrelevance"}
+SPLITS = {"heldout": "held-out exact", "bfcl seen": "BFCL seen exact", "bfcl irrelevance": "BFCL irrelevance"}
 
 
 def training_seconds(run_dir: Path) -> dict[str, float]:

@@ -51,7 +51,7 @@ def signal(run_dir: Path) -> dict:
                                "WHERE run_id = ? AND phase = 'grpo' ORDER BY iteration, step", [run_id])
         _, conversations = store.query(
             "SELECT iteration, policy, category, error_kind, count(*) FROM eval_results WHERE run_id = ? AND "
-            "category LIKE 'multi_turn%' AND error_kind IS DISTINCT FROM 'not_evaluated' GROUP BY ALL "
+            "suite = 'bfcl' AND category LIKE 'multi_turn%' AND error_kind IS DISTINCT FROM 'not_evaluated' GROUP BY ALL "
             "ORDER BY iteration, policy, category", [run_id])
     checkpoints: dict[str, dict] = {}
     for row in accuracy:
