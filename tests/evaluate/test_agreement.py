@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from perturbations import wrong_value
 
 from inftool.core.episode import Call
 from inftool.evaluate import check, language_of, reference_calls
@@ -40,23 +41,6 @@ def entries(data, category: str) -> list[tuple[dict[str, Any], list[dict[str, An
 
 
 # ---------------------------------------------------------------- value perturbations
-
-
-def wrong_value(value: Any) -> Any:
-    """A value of the same type that no reasonable ground truth accepts alongside the original."""
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, int):
-        return value + 7
-    if isinstance(value, float):
-        return value + 7.25
-    if isinstance(value, str):
-        return value + " qx"
-    if isinstance(value, (list, tuple)):
-        return type(value)([*value, value[0]] if value else ["qx"])
-    if isinstance(value, dict):
-        return {**value, "qx_key": "qx"}
-    return "qx"
 
 
 def wrong_type(value: Any) -> Any:

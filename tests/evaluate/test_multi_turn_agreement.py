@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from perturbations import wrong_value
 
 from inftool.core.episode import Call
 from inftool.evaluate import runner
@@ -51,22 +52,6 @@ READING = {"GorillaFileSystem": Call("pwd", {}), "MathAPI": Call("add", {"a": 1,
 """A call per API that reads and changes nothing."""
 
 Trajectory = list[list[list[Call]]]
-
-
-def wrong_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, int):
-        return value + 7
-    if isinstance(value, float):
-        return value + 7.25
-    if isinstance(value, str):
-        return value + " qx"
-    if isinstance(value, list):
-        return [*value, value[0]] if value else ["qx"]
-    if isinstance(value, dict):
-        return {**value, "qx_key": "qx"}
-    return "qx"
 
 
 def with_turn(reference: Trajectory, turn: int, steps: list[list[Call]]) -> Trajectory:

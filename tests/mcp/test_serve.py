@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import pytest
 from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_session import served
 from mcp_types import PaginatedRequestParams
 
 from inftool.catalog import Catalog, read_spec
@@ -19,15 +19,6 @@ from inftool.catalog import Catalog, read_spec
 REPO = Path(__file__).resolve().parents[2]
 TRAVEL = REPO / "catalog" / "travel.yaml"
 FLIGHTS = {"origin": "SFO", "destination": "NRT", "depart_date": "2026-12-01", "adults": 2}
-
-
-@asynccontextmanager
-async def served(*args: str):
-    """A client session with `inftool serve-mcp ARGS` started over stdio."""
-    params = StdioServerParameters(command=sys.executable, args=["-m", "inftool", "serve-mcp", *args], cwd=str(REPO))
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
-        yield session
 
 
 async def all_tools(session: ClientSession) -> tuple[list, int]:

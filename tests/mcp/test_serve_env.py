@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import pytest
-from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client
+from mcp import ClientSession, MCPError
 from mcp.client.streamable_http import streamable_http_client
-
+from mcp_session import served
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = {"root": {"alex": {"type": "directory", "contents": {
@@ -21,14 +20,6 @@ FILES = {"root": {"alex": {"type": "directory", "contents": {
 
 
 pytestmark = pytest.mark.usefixtures("bfcl_available")
-
-
-@asynccontextmanager
-async def served(*args: str):
-    params = StdioServerParameters(command=sys.executable, args=["-m", "inftool", "serve-mcp", *args], cwd=str(REPO))
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
-        yield session
 
 
 async def listing(session: ClientSession) -> list[str]:
