@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _machine import cpu_model
 
 from inftool.compile import compile_recipe
 from inftool.export import FORMATS, export
@@ -24,17 +25,6 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cpu_model() -> str:
-    """The processor's model name (``lscpu``'s "Model name"), for the README's table."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def synthesise(recipe: Path, episodes: int, run_dir: Path) -> float:

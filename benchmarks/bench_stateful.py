@@ -20,6 +20,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from _machine import cpu_model
+
 from inftool.compile import compile_recipe
 from inftool.spec import load_recipe
 from inftool.store import Store
@@ -65,17 +67,6 @@ def parts(episodes: int) -> tuple[float, float, float]:
     return plans, playing, checks
 
 
-def cpu() -> str:
-    """The processor's model name (as lscpu shows it), or the machine type."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=5000)
@@ -84,7 +75,7 @@ def main() -> int:
     runs = [stage(args.episodes) for _ in range(args.repeat)]
     verified, accepted, rejected, per_env, wall = max(runs, key=lambda run: run[0])
     plans, playing, checks = parts(min(args.episodes, 2000))
-    print(f"machine               {cpu()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine               {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"episodes verified     {accepted:>6} of {args.episodes}   ({verified:,.0f}/s, best of {args.repeat}; "
           f"all runs {', '.join(f'{r[0]:,.0f}' for r in runs)}; target >= {TARGET:,})")
     print(f"rejected by gate      {dict(rejected)}")
