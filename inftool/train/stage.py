@@ -85,12 +85,19 @@ class Training:
                 "unmasked_turns": data.unmasked_turns, **data.template}, str(out)
 
     def replay(self, iteration: int, count: int) -> list[dict[str, Any]]:
-        """``count`` training episodes of earlier iterations, drawn by the seed (all of them when fewer)."""
+        """``count`` training episodes of earlier iterations, drawn by the seed (all of them when fewer): a
+        reservoir sample of the stored stream, so memory holds ``count`` episodes however long the run."""
         if iteration == 0 or count <= 0:
             return []
-        earlier = [e for e in self.store.episodes(self.run_id, split="train") if e["iteration"] < iteration]
-        random.Random(f"{self.plan.seed}:replay:{iteration}").shuffle(earlier)
-        return earlier[:count]
+        rng, chosen = random.Random(f"{self.plan.seed}:replay:{iteration}"), []
+        for seen, episode in enumerate(self.store.episodes(self.run_id, split="train")):
+            if episode["iteration"] >= iteration:  # the stream is in iteration order
+                break
+            if len(chosen) < count:
+                chosen.append(episode)
+            elif (slot := rng.randrange(seen + 1)) < count:
+                chosen[slot] = episode
+        return chosen
 
     def grpo(self, iteration: int, start: Path) -> StepResult:
         """GRPO of ``start`` on the iteration's prompts, rewarded by the recipe's gated reward; multi-turn, on the
