@@ -5,6 +5,7 @@ request, GRPO prompts TRL's GRPOTrainer trains on, verl rows with a reward file 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,9 +40,11 @@ LIBRARY = REPO / "catalog" / "openapi" / "library.yaml"
 def store_dir(tmp_path_factory):
     """A run over an OpenAI tools file and an OpenAPI spec; a strict dedup gate rejects some episodes."""
     root = tmp_path_factory.mktemp("export")
+    for spec in (TRAVEL, LIBRARY):  # beside the recipe: the plan hash, so the split, is the same in every checkout
+        shutil.copy(spec, root / spec.name)
     path = root / "r.yaml"
-    path.write_text(f"name: ex\nseed: 2\nrun_dir: run\ncatalogs: [{{source: openai, path: {TRAVEL}}}, "
-                    f"{{source: openapi, path: {LIBRARY}, limit: 4}}]\n"
+    path.write_text(f"name: ex\nseed: 2\nrun_dir: run\ncatalogs: [{{source: openai, path: {TRAVEL.name}}}, "
+                    f"{{source: openapi, path: {LIBRARY.name}, limit: 4}}]\n"
                     "verify: {dedup_threshold: 0.3}\nevaluate: {bfcl: [], heldout: 0.2}\n")
     loaded = load_recipe(path)
     run_stage(loaded, compile_recipe(loaded), episodes=120)
@@ -63,10 +66,15 @@ def lines(path: Path) -> list[dict]:
 
 
 def load(builder: str, written: dict, tmp_path: Path):
-    """The export's files through `datasets.load_dataset` (the splits that have rows)."""
+    """The export's files through `datasets.load_dataset` (the splits that have rows) as the card says: Parquet
+    files together, JSON Lines files one at a time (the json builder takes every split's features from the first)."""
     datasets = pytest.importorskip("datasets")
     files = {split: str(path) for split, (path, count) in written.items() if count}
-    return datasets.load_dataset(builder, data_files=files, cache_dir=str(tmp_path / "hf-cache"))
+    cache = str(tmp_path / "hf-cache")
+    if builder == "parquet":
+        return datasets.load_dataset(builder, data_files=files, cache_dir=cache)
+    return {split: datasets.load_dataset(builder, data_files=file, split="train", cache_dir=cache)
+            for split, file in files.items()}
 
 
 def load_directory(directory: Path, tmp_path: Path):
@@ -297,8 +305,8 @@ def test_the_dataset_card_describes_the_run_catalogs_counts_and_gates(store_dir,
         counts = store.episode_counts(run.run_id)
         rates = store.gate_pass_rates(run.run_id)
     assert f"`{run.content_hash}`" in body and "seed 2" in body and "# ex: tool-use episodes (openai)" in body
-    assert f"| travel | openai | `{display_path(TRAVEL)}` | 11 | unknown |" in body
-    assert f"| library | openapi | `{display_path(LIBRARY)}` | 4 | LicenseRef-Proprietary (Proprietary) |" in body
+    assert f"| travel | openai | `{display_path(store_dir.parent / TRAVEL.name)}` | 11 | unknown |" in body
+    assert f"| library | openapi | `{display_path(store_dir.parent / LIBRARY.name)}` | 4 | LicenseRef-Proprietary (Proprietary) |" in body
     single = {row.split: row.episodes for row in counts if row.complexity == "single"}
     assert f"| single | {single.get('train', 0)} | {single.get('heldout', 0)} | {sum(single.values())} |" in body
     total = sum(n for _, n in written.values())

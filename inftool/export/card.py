@@ -121,12 +121,16 @@ def _summary(run: Any, fmt: Format, plan: Plan | None) -> list[str]:
 
 def _loading(fmt: Format, written: dict[str, tuple[Path, int]]) -> list[str]:
     """How to load the files with ``datasets``, then how the format's trainer takes them."""
-    builder = "json" if fmt.columns is None else "parquet"
-    files = ", ".join(f'"{split}": "{path.name}"' for split, (path, count) in written.items() if count)
+    present = [(split, path.name) for split, (path, count) in written.items() if count]
+    if fmt.columns is None:  # JSON Lines: the json builder infers every split's features from the first file's rows
+        alone = [f'{split} = load_dataset("json", data_files="{name}", split="train")  # a file alone'
+                 for split, name in present]
+    else:
+        files = ", ".join(f'"{split}": "{name}"' for split, name in present)
+        alone = [f'ds = load_dataset("parquet", data_files={{{files}}})  # the files alone']
     return ["## Loading", "", "```python", "from datasets import load_dataset",
             'ds = load_dataset("path/to/this/directory")  # or its Hub repository: the splits and features here',
-            f'ds = load_dataset("{builder}", data_files={{{files}}})  # the files alone', "```", "",
-            *([fmt.usage, ""] if fmt.usage else [])]
+            *alone, "```", "", *([fmt.usage, ""] if fmt.usage else [])]
 
 
 def _catalog_table(catalogs: list[tuple[CatalogEntry, str]]) -> list[str]:
