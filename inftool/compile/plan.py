@@ -95,6 +95,7 @@ class Evaluation(_PlanModel):
     heldout_limit: int | None
     max_new_tokens: int
     max_not_evaluated: float = 0.02
+    decoding: list[str] = ["free"]
 
 
 class Plan(_PlanModel):

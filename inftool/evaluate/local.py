@@ -30,7 +30,7 @@ class LocalPolicy:
     """``many(items) -> outputs`` for batches of anything with ``messages`` and ``tools``: evaluation items and
     the steps of multi-turn conversations (``inftool.evaluate.items``); ``generate(messages, tools)`` for one."""
 
-    def __init__(self, path: Path, *, max_new_tokens: int = 128, batch_size: int = 8):
+    def __init__(self, path: Path, *, max_new_tokens: int = 128, batch_size: int = 8, decoding: str = "free"):
         from inftool.hf import require
 
         require("torch", "transformers")
@@ -46,6 +46,12 @@ class LocalPolicy:
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.parser = response_parser(self.tokenizer)
+        self.constrained = decoding == "constrained"
+        if self.constrained:
+            require("lmformatenforcer")
+            from .constrained import check_template
+
+            check_template(self.tokenizer)
         self.model = AutoModelForCausalLM.from_pretrained(path).eval()
         self.max_new_tokens, self.batch_size = max_new_tokens, batch_size
         limit = getattr(self.model.config, "max_position_embeddings", 2048)
@@ -59,9 +65,14 @@ class LocalPolicy:
         prompts = [self.prompt(item) for item in items]
         encoded = self.tokenizer(prompts, return_tensors="pt", padding=True, truncation=True,
                                  max_length=self.max_prompt, add_special_tokens=False)
+        extra = {}
+        if self.constrained:
+            from .constrained import AllowedTokens
+
+            extra["prefix_allowed_tokens_fn"] = AllowedTokens(self.tokenizer, [item.tools for item in items])
         with self.torch.inference_mode():
             out = self.model.generate(**encoded, max_new_tokens=self.max_new_tokens, do_sample=False,
-                                      pad_token_id=self.tokenizer.pad_token_id)
+                                      pad_token_id=self.tokenizer.pad_token_id, **extra)
         new = out[:, encoded["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=False)
         cut = [t for t in (self.tokenizer.eos_token, self.tokenizer.pad_token) if t]

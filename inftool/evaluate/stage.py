@@ -41,11 +41,21 @@ def items_for(spec: Any, catalog: Any, store: Any, run_id: str, *, categories: l
     return items, aside
 
 
-def policy_for(spec: Any, policy: str | Path) -> tuple[Any, int]:
+def decoded_label(label: str, decoding: str) -> str:
+    """The label a policy's verdicts are stored under in a decoding mode: free decoding keeps the label."""
+    return label if decoding == "free" else f"{label}+{decoding}"
+
+
+def policy_for(spec: Any, policy: str | Path, decoding: str = "free") -> tuple[Any, int]:
     """The answering function for ``policy`` and how many items it may answer at once: ``oracle``,
     ``no-call``, a model of the recipe (``backend: openai``, or ``local`` with ``checkpoint_path``), or a
-    local Hugging Face checkpoint directory, decoded as the recipe's ``evaluate`` says."""
+    local Hugging Face checkpoint directory, decoded as the recipe's ``evaluate`` says (``decoding``:
+    ``free``, or ``constrained``, which only a local checkpoint has)."""
     name = str(policy)
+    if decoding != "free" and (name in ("oracle", "no-call") or getattr(spec.models.get(name), "backend", "")
+                               == "openai"):
+        raise UsageError(f"--policy {name!r}: {decoding} decoding needs a local checkpoint, whose generation "
+                         "inftool drives token by token (hint: evaluate it with free decoding)")
     if name == "oracle":
         return runner.oracle, 1
     if name == "no-call":
@@ -57,7 +67,8 @@ def policy_for(spec: Any, policy: str | Path) -> tuple[Any, int]:
     if checkpoint is not None and Path(checkpoint).is_dir():
         from .local import LocalPolicy
 
-        return LocalPolicy(Path(checkpoint), max_new_tokens=spec.evaluate.max_new_tokens, batch_size=LOCAL_BATCH), 1
+        return LocalPolicy(Path(checkpoint), max_new_tokens=spec.evaluate.max_new_tokens, batch_size=LOCAL_BATCH,
+                           decoding=decoding), 1
     candidates = ["oracle", "no-call", *(n for n, m in spec.models.items() if m.backend in ("openai", "local"))]
     hint = did_you_mean(name, candidates)
     raise UsageError(f"--policy {name!r}: expected one of: {', '.join(candidates)}, or a checkpoint directory"

@@ -156,21 +156,34 @@ class Loop:
         return self._evaluate_as(iteration, "sft", self._checkpoint())
 
     def _evaluate(self, iteration: int):
-        return self._evaluate_as(iteration, self._evaluated_policy(), self._checkpoint())
+        return self._evaluate_as(iteration, self._trained_label(), self._checkpoint())
 
     def _evaluate_as(self, iteration: int, label: str, checkpoint: Path):
-        from inftool.evaluate.stage import accuracy_counts, evaluate_into, items_for, policy_for, require_evaluated
+        from inftool.evaluate import stage
 
         if self._items is None:
-            self._items, _ = items_for(self.spec, self.compiled.catalog, self.store, self.run_id)
-        answer, concurrency = policy_for(self.spec, checkpoint)
-        results = evaluate_into(self.store, self.run_id, iteration, label, answer, self._items,
-                                concurrency=concurrency, progress=self.progress)
-        require_evaluated(results, self.spec.evaluate.max_not_evaluated)
-        return accuracy_counts(results), str(checkpoint)
+            self._items, _ = stage.items_for(self.spec, self.compiled.catalog, self.store, self.run_id)
+        modes = self.spec.evaluate.decoding
+        counts: dict[str, Any] = {}
+        for decoding in modes:  # each mode stored under its own label, never mixed
+            answer, concurrency = stage.policy_for(self.spec, checkpoint, decoding)
+            stored_as = stage.decoded_label(label, decoding)
+            results = stage.evaluate_into(self.store, self.run_id, iteration, stored_as, answer, self._items,
+                                          concurrency=concurrency, progress=self.progress)
+            stage.require_evaluated(results, self.spec.evaluate.max_not_evaluated)
+            counts = counts or stage.accuracy_counts(results)  # the first mode's, as targeting reads it
+            if modes != ["free"]:
+                counts.setdefault("decoding", {})[decoding] = stage.accuracy_counts(results)["accuracy"]
+        return counts, str(checkpoint)
+
+    def _trained_label(self) -> str:
+        return "grpo" if self.spec.train.trainer == "local" else "openrlhf"
 
     def _evaluated_policy(self) -> str:
-        return "grpo" if self.spec.train.trainer == "local" else "openrlhf"
+        """The label of the verdicts targeting reads: the trained policy in the recipe's first decoding mode."""
+        from inftool.evaluate.stage import decoded_label
+
+        return decoded_label(self._trained_label(), self.spec.evaluate.decoding[0])
 
     def _target(self, iteration: int):
         loop = self.plan.loop

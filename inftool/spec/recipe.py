@@ -46,6 +46,11 @@ class EvaluateSpec(SpecModel):
     """At most this many held-out episodes (of iteration 0, the same at every evaluation) are scored."""
     max_new_tokens: int = Field(default=96, ge=1)
     """Longest answer the evaluated policy may generate."""
+    decoding: list[Literal["free", "constrained"]] = Field(default_factory=lambda: ["free"], min_length=1)
+    """How a local policy decodes, each mode scored and stored on its own (never mixed): ``free`` greedy
+    decoding; ``constrained``, greedy decoding held to the offered tools (plain text, or Hermes calls naming an
+    offered tool with arguments its JSON Schema accepts), stored as ``<label>+constrained``. The loop's
+    targeting reads the first mode's verdicts."""
     max_not_evaluated: float = Field(default=0.02, ge=0.0, le=1.0)
     """Largest share of items that may go without a verdict (an endpoint policy that still failed after its
     retries: the items are stored as not_evaluated and left out of accuracy); past it the evaluation fails."""

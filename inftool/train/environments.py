@@ -47,11 +47,12 @@ from typing import Any, Literal, Union
 from inftool.core.episode import Call
 from inftool.errors import StageError
 from inftool.evaluate import parse_calls
+from inftool.evaluate.hermes import hermes_template
 from inftool.evaluate.runner import ground_truth
 from inftool.reward import STATE, RewardConfig, Score, StatefulTurn, score_rollout
 from inftool.synth.verify.state import shown_results
 
-from .templates import apply, profile
+from .templates import profile
 
 STEP_LIMIT = 20
 """Steps with calls an OpenRLHF agent rollout may take in its turn (BFCL's step limit); one more ends it."""
@@ -333,40 +334,6 @@ def tool_parsing(tokenizer: Any) -> Any:
                          "transformers' chat response parsing docs, or use one of TRL's trl/chat_templates/*.jinja)")
     tokenizer.response_template = template
     return tokenizer
-
-
-_PROBE = {"name": "probe_tool", "arguments": {"city": "Ulaanbaatar", "days": 3}}
-
-
-def hermes_template(tokenizer: Any) -> dict[str, Any] | None:
-    """A response template for a chat template that writes each call as ``<tool_call>{JSON}</tool_call>``, right
-    after its generation prompt, and ends the turn with the tokenizer's EOS token (None: it does not)."""
-    eos = tokenizer.eos_token
-    asked = [{"role": "user", "content": "Weather?"}]
-    answer = {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": _PROBE}]}
-    try:
-        prompt = apply(tokenizer, asked, [], prompt=True)
-        bare = apply(tokenizer, asked, [], prompt=False)
-        turn = apply(tokenizer, [*asked, answer], [], prompt=False)
-    except Exception:  # noqa: BLE001 - a template that cannot render the probe writes no Hermes calls
-        return None
-    anchor = prompt[len(bare):] if prompt.startswith(bare) else ""
-    written = turn[len(prompt):] if anchor and turn.startswith(prompt) else ""
-    found = re.fullmatch(r"\s*<tool_call>\s*(\{.*\})\s*</tool_call>\s*" + re.escape(eos or "") + r"\s*", written,
-                         re.DOTALL) if eos else None
-    if found is None or _json(found.group(1)) != _PROBE:
-        return None
-    return {"defaults": {"role": "assistant"}, "start_anchor": anchor,
-            "fields": {"tool_calls": {"open": "<tool_call>", "close_pattern": r"</tool_call>\s*", "repeats": True,
-                                      "content": "json", "transform": {"type": "function", "function": "{content}"}},
-                       "content": {"close_pattern": re.escape(eos) + r"\s*", "content": "text"}}}
-
-
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 
 
 # --- OpenRLHF: the same turn, text in and text out -----------------------------------------------------------------

@@ -266,3 +266,36 @@ def test_a_policy_not_on_this_machine_fails_at_compile_before_anything_is_writte
     assert result.exit_code == 2, result.output
     assert "'Qwen/Qwen2.5-0.5B-Instruct' is not in the local Hugging Face cache" in result.output
     assert "Traceback" not in result.output and not (run_dir / "store.duckdb").exists()
+
+
+def test_constrained_decoding_is_stored_as_its_own_policy_mode(tmp_path, finished):
+    """``evaluate.decoding: [free, constrained]`` scores every checkpoint both ways under two labels; targeting
+    reads the free verdicts, and `inftool eval --decoding constrained` stores what the loop stored."""
+    with Store.open(finished[0] / "run", read_only=True) as store:
+        start = next(s.output for s in store.stages(store.current_run()) if s.stage == "sft")
+    recipe, run_dir = write_recipe(tmp_path), tmp_path / "run"
+    sets = ["--set", f"run_dir={run_dir}", "--set", "loop.iterations=1", "--set", f"models.policy.checkpoint_path={start}",
+            "--set", "evaluate.decoding=[free, constrained]", "--set", "evaluate.bfcl=[simple_python, irrelevance]"]
+    result = CliRunner().invoke(main, ["run", str(recipe), *sets])
+    assert result.exit_code == 0, result.output
+    sql = ("SELECT suite, item_id, valid, error_kind, output FROM eval_results WHERE iteration = 0 AND policy = ? "
+           "ORDER BY suite, item_id")
+    with Store.open(run_dir, read_only=True) as store:
+        stages = {s.stage: s for s in store.stages(store.current_run())}
+        _, free = store.query(sql, ["grpo"])
+        _, constrained = store.query(sql, ["grpo+constrained"])
+        _, policies = store.query("SELECT DISTINCT policy FROM eval_results ORDER BY policy")
+    assert [p for (p,) in policies] == ["grpo", "grpo+constrained", "sft", "sft+constrained", "untrained",
+                                        "untrained+constrained"]
+    assert [r[:2] for r in free] == [r[:2] for r in constrained] and len(free) == 8 + 8 + 6
+    counts = stages["evaluate"].counts
+    assert set(counts["decoding"]) == {"free", "constrained"} and counts["decoding"]["free"] == counts["accuracy"]
+    checkpoint = stages["grpo"].output
+    result = CliRunner().invoke(main, ["eval", str(recipe), *sets, "--policy", checkpoint, "--decoding", "constrained"])
+    assert result.exit_code == 0, result.output
+    with Store.open(run_dir, read_only=True) as store:
+        _, by_eval = store.query(sql, [f"{checkpoint}+constrained"])
+    assert by_eval == constrained
+    refused = CliRunner().invoke(main, ["eval", str(recipe), *sets, "--decoding", "constrained"])  # the oracle's
+    # answers are not generated token by token
+    assert refused.exit_code == 2 and "needs a local checkpoint" in refused.output
