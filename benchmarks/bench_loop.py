@@ -9,8 +9,10 @@ were never seen, BFCL irrelevance and BFCL multi-turn; and the GRPO reward of ea
 last quarter. When the recipe evaluates BFCL's multi-turn categories (recipes/bfcl_multi_turn.yaml) it also
 prints each checkpoint's accuracy per multi-turn category with its error kinds, and each GRPO step's reward
 and, for multi-turn GRPO, the share of rollouts whose turn ended in the planned state (``state_passed``).
-Exits non-zero when the run fails or takes longer than --limit seconds (default 600: the 10-minute
-target on 2 CPU cores).
+With --constrained it then scores the last checkpoint again with constrained decoding (`inftool eval
+--decoding constrained`, stored as `<checkpoint>+constrained`, outside the run's wall time) and prints it as
+its own policy mode. Exits non-zero when the run fails or takes longer than --limit seconds (default 600: the
+10-minute target on 2 CPU cores).
 """
 
 from __future__ import annotations
@@ -36,6 +38,29 @@ def run(recipe: Path, overrides: list[str], directory: Path) -> float:
     if done.returncode:
         sys.exit(f"inftool run failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return seconds
+
+
+def constrained(recipe: Path, overrides: list[str], directory: Path) -> dict:
+    """The last checkpoint scored with constrained decoding: its accuracy per split, and the seconds it took."""
+    from inftool.store import Store
+
+    run_dir = directory / "run"
+    with Store.open(run_dir, read_only=True) as store:
+        last = [s for s in store.stages(store.current_run()) if s.stage in ("grpo", "sft") and s.output][-1]
+    command = [sys.executable, "-m", "inftool", "eval", str(recipe), "--set", f"run_dir={run_dir}", "--policy",
+               last.output, "--iteration", str(last.iteration), "--decoding", "constrained"]
+    for override in overrides:
+        command += ["--set", override]
+    started = time.perf_counter()
+    done = subprocess.run(command, check=False, cwd=directory, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"inftool eval --decoding constrained failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    seconds = time.perf_counter() - started
+    with Store.open(run_dir, read_only=True) as store:
+        rows = [r for r in store.checkpoint_accuracy(store.current_run()) if r.policy == f"{last.output}+constrained"]
+    return {"checkpoint": f"iteration {last.iteration} {last.stage}+constrained", "eval_seconds": round(seconds, 1),
+            "splits": {r.split: {"accuracy": round(r.accuracy, 4), "right_tool": round(r.right_tool, 4),
+                                 "items": r.items} for r in rows}}
 
 
 def signal(run_dir: Path) -> dict:
@@ -100,12 +125,16 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--keep", type=Path, help="Run here and keep the run directory.")
     parser.add_argument("--limit", type=float, default=600.0, help="Fail when the run takes longer (seconds).")
+    parser.add_argument("--constrained", action="store_true",
+                        help="Also score the last checkpoint with constrained decoding (its own policy mode).")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="inftool-bench-loop-") as scratch:
         directory = args.keep or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)
         seconds = run(args.recipe.resolve(), args.overrides, directory)
         result = {"recipe": str(args.recipe), "wall_seconds": round(seconds, 1), **signal(directory / "run")}
+        if args.constrained:
+            result["constrained"] = constrained(args.recipe.resolve(), args.overrides, directory)
     print(json.dumps(result, indent=1))
     if seconds > args.limit:
         sys.exit(f"the run took {seconds:.0f} s, over the {args.limit:.0f} s target")

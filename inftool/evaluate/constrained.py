@@ -4,12 +4,12 @@ decoding (its label gets ``+constrained``), never mixed into the same numbers.
 
 An answer is either plain text (a reply whose first character is neither ``<`` nor a space: declining,
 asking) or one or more calls in the Hermes form the chat template writes,
-``<tool_call>{"name": N, "arguments": A}</tool_call>``, where N is an offered tool's name and A an object its parameters' JSON Schema accepts (known parameters only,
-the required ones present, each value of its type, enum and bounds). lm-format-enforcer's JSON Schema parser
-(pure Python, maintained) walks the characters; this module gives it the tokenizer's vocabulary, special
-tokens such as ``<tool_call>`` included, and the grammar above. A template that does not write Hermes calls is
-refused before anything is generated. Imported only for constrained decoding (lm-format-enforcer is in the
-``train`` extra).
+``<tool_call>{"name": N, "arguments": A}</tool_call>``, where N is an offered tool's name and A an object its
+parameters' JSON Schema accepts (known parameters only, the required ones present, each value of its type,
+enum and bounds). lm-format-enforcer's JSON Schema parser (pure Python, maintained) walks the characters;
+this module gives it the tokenizer's vocabulary, special tokens such as ``<tool_call>`` included, and the
+grammar above. A template that does not write Hermes calls is refused before anything is generated. Imported
+only for constrained decoding (lm-format-enforcer is in the ``train`` extra).
 """
 
 from __future__ import annotations

@@ -107,10 +107,12 @@ class TinyScratchSpec(SpecModel):
     """Longest sequence in tokens (prompt + completion)."""
     description_chars: int = Field(default=160, ge=0)
     """Characters of each tool's description in the prompt's tool lines (the prompt is most of every example)."""
-    tokenizer: Literal["bpe", "copy"] = "bpe"
-    """``bpe``: plain byte-level BPE (a word and its leading space are one piece); ``copy``: whitespace, digits
-    and punctuation are pieces of their own before BPE merges, so a value is the same tokens in the request
-    and in the call (about 45% longer sequences)."""
+    tokenizer: Literal["bpe", "copy", "words"] = "bpe"
+    """``bpe``: plain byte-level BPE (a word and its leading space are one piece, so ``Berlin`` is one token in
+    the request and another in ``"city": "Berlin"``; a number with its space is the same in both); ``words``: the
+    space before a word is a piece of its own, so words too are the same tokens in the request and in the call
+    (about 28% longer sequences); ``copy``: every whitespace, digit and punctuation mark is a piece of its own
+    (about 45% longer)."""
 
     @model_validator(mode="after")
     def _heads_divide(self) -> TinyScratchSpec:

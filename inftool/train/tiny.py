@@ -43,10 +43,10 @@ def chat_template(description_chars: int = 160) -> str:
 def train_tokenizer(texts: Iterable[str], vocab_size: int, style: str = "bpe", description_chars: int = 160):
     """A byte-level BPE tokenizer trained on ``texts``, with the chat template and special tokens.
 
-    ``bpe`` (the default) is plain byte-level BPE (a word with its leading space is one piece). ``copy``
-    pre-splits whitespace, digits and punctuation into their own pieces before the BPE merges, so a value
-    is the same tokens wherever it appears: ``Berlin`` in the request is ``Berlin`` in ``"city": "Berlin"``,
-    and ``48213`` is five digits that an unseen number also uses."""
+    ``bpe`` (the default) is plain byte-level BPE (a word with its leading space is one piece). ``words`` splits
+    off the space before a word, so ``Berlin`` in the request is ``Berlin`` in ``"city": "Berlin"`` (numbers keep
+    their space: `` 98`` is the same in both already). ``copy`` pre-splits every whitespace, digit and punctuation
+    mark into its own piece before the BPE merges, so ``48213`` is five digits that an unseen number also uses."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -67,6 +67,9 @@ def _pre_tokenizer(style: str):
 
     if style == "bpe":
         return pre_tokenizers.ByteLevel(add_prefix_space=False)
+    if style == "words":
+        return pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r" (?=\p{L})"), behavior="isolated"),
+                                        pre_tokenizers.ByteLevel(add_prefix_space=False)])
     return pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r"\s"), behavior="isolated"),
                                     pre_tokenizers.Digits(individual_digits=True),
                                     pre_tokenizers.Punctuation(behavior="isolated"),

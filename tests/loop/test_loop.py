@@ -274,8 +274,9 @@ def test_constrained_decoding_is_stored_as_its_own_policy_mode(tmp_path, finishe
     with Store.open(finished[0] / "run", read_only=True) as store:
         start = next(s.output for s in store.stages(store.current_run()) if s.stage == "sft")
     recipe, run_dir = write_recipe(tmp_path), tmp_path / "run"
-    sets = ["--set", f"run_dir={run_dir}", "--set", "loop.iterations=1", "--set", f"models.policy.checkpoint_path={start}",
-            "--set", "evaluate.decoding=[free, constrained]", "--set", "evaluate.bfcl=[simple_python, irrelevance]"]
+    sets = ["--set", f"run_dir={run_dir}", "--set", "loop.iterations=1", "--set",
+            f"models.policy.checkpoint_path={start}", "--set", "evaluate.decoding=[free, constrained]",
+            "--set", "evaluate.bfcl=[simple_python, irrelevance]"]
     result = CliRunner().invoke(main, ["run", str(recipe), *sets])
     assert result.exit_code == 0, result.output
     sql = ("SELECT suite, item_id, valid, error_kind, output FROM eval_results WHERE iteration = 0 AND policy = ? "

@@ -84,3 +84,32 @@ def test_the_same_seed_builds_the_same_model(episodes, tmp_path):
 
     ma, mb = AutoModelForCausalLM.from_pretrained(a), AutoModelForCausalLM.from_pretrained(b)
     assert all(torch.equal(x, y) for x, y in zip(ma.state_dict().values(), mb.state_dict().values(), strict=True))
+
+
+@pytest.mark.parametrize(("style", "word_same", "number_same"), [("bpe", False, True), ("words", True, True),
+                                                                  ("copy", True, True)])
+def test_tokenizer_styles_decide_whether_a_value_is_the_same_tokens_in_request_and_call(episodes, style, word_same,
+                                                                                        number_same):
+    from inftool.train.tiny import corpus, train_tokenizer
+
+    tools, stored = episodes
+    request = "Weather in Reykjavik for 48213 days, please"
+    call = '<tool_call>{"name": "get_weather", "arguments": {"city": "Reykjavik", "days": 48213}}</tool_call>'
+    tokenizer = train_tokenizer(corpus(tools, [e["messages"] for e in stored]) + [request, call] * 50,
+                                1024, style)  # room for the merges of the value (with and without its space)
+
+    def pieces(text: str, value: str) -> list[str]:
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        assert tokenizer.decode(ids) == text  # every style is lossless
+        spans = [tokenizer.decode([i]) for i in ids]
+        joined = "".join(spans)
+        start = joined.index(value)
+        out, at = [], 0
+        for span in spans:
+            if at + len(span) > start and at < start + len(value):
+                out.append(span)
+            at += len(span)
+        return out
+
+    assert (pieces(request, "Reykjavik") == pieces(call, "Reykjavik")) is word_same
+    assert (pieces(request, "48213") == pieces(call, "48213")) is number_same

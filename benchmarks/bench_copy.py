@@ -1,0 +1,158 @@
+"""Copy probe: how far a scratch policy gets at copying a request's values into its calls, and where its values
+come from, with the trainer taken out of the question (a plain PyTorch SFT loop at full speed).
+
+Run: python benchmarks/bench_copy.py [--tokenizer bpe|words|copy] [--description-chars 60] [--steps 450] ...
+Synthesises `--episodes` episodes of recipes/bfcl.yaml once into --data (reused on later runs), builds the
+tiny-scratch policy from them as the loop does (`inftool.train.tiny`, `inftool.train.data.sft_data`), trains it
+with AdamW (batch --batch, learning rate --lr with a short warm-up and a cosine to a tenth, examples batched by
+length), and every --eval-every steps scores the first 120 held-out episodes with the project's checker. At
+the end it prints, for every argument value the policy wrote: right or wrong, whether the value appears in the
+user's request, and its JSON type. A policy that copies writes values that are in the request; one that has
+only learnt the value pools writes values that are not. `--prompt-loss W` adds W times the loss on the prompt
+tokens (a language-modelling signal on the requests and tool lines) to the loss on the completion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from _machine import cpu_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def episodes(data: Path, count: int) -> Path:
+    """The run directory holding ``count`` synthesised episodes of bfcl.yaml (made once)."""
+    if not (data / "store.duckdb").is_file():
+        command = [sys.executable, "-m", "inftool", "synth", str(REPO / "recipes" / "bfcl.yaml"), "-n", str(count),
+                   "--set", f"run_dir={data}"]
+        subprocess.run(command, check=True, capture_output=True, text=True)
+    return data
+
+
+def provenance(items: list, results: list[dict]) -> Counter:
+    """(right|wrong, in_request|not_in_request, type) -> count, over every argument value the policy wrote."""
+    from inftool.evaluate.parse import parse_calls
+
+    found: Counter = Counter()
+    for item, result in zip(items, results, strict=True):
+        request = " ".join(m.get("content") or "" for m in item.messages if m["role"] == "user").lower()
+        output = json.loads(result["output"])
+        for call in parse_calls(output if isinstance(output, str) else json.dumps(output)) or []:
+            for name, value in call.arguments.items():
+                text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+                right = any(value in truth.get(call.name, {}).get(name, []) for truth in item.ground_truth)
+                found[("right" if right else "wrong", "in_request" if text.lower() in request else "not_in_request",
+                       type(value).__name__)] += 1
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "inftool-bench-copy")
+    parser.add_argument("--episodes", type=int, default=6000)
+    parser.add_argument("--tokenizer", choices=["bpe", "words", "copy"], default="bpe")
+    parser.add_argument("--vocab-size", type=int, default=4096)
+    parser.add_argument("--description-chars", type=int, default=60)
+    parser.add_argument("--hidden-size", type=int, default=192)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=450)
+    parser.add_argument("--eval-every", type=int, default=150)
+    parser.add_argument("--prompt-loss", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    import torch
+
+    from inftool.evaluate import runner
+    from inftool.evaluate.local import LocalPolicy
+    from inftool.spec.backends import TinyScratchSpec
+    from inftool.store import Store
+    from inftool.train import tiny
+    from inftool.train.data import sft_data
+
+    torch.set_num_threads(2)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    run = episodes(args.data, args.episodes)
+    with Store.open(run, read_only=True) as store:
+        run_id = store.current_run()
+        train = list(store.episodes(run_id, split="train"))
+        held = runner.episode_items(list(store.episodes(run_id, split="heldout")))[:120]
+    spec = TinyScratchSpec(vocab_size=args.vocab_size, tokenizer=args.tokenizer,
+                           description_chars=args.description_chars, hidden_size=args.hidden_size, layers=args.layers)
+    tools = json.loads((run / "tools.json").read_text())
+    tokenizer = tiny.train_tokenizer(tiny.corpus(tools, [e["messages"] for e in train]), spec.vocab_size,
+                                     spec.tokenizer, spec.description_chars)
+    model = tiny.build_model(spec, tokenizer, args.seed)
+    rows = sorted(sft_data(train, tokenizer, 1024).rows, key=lambda r: len(r["input_ids"]))
+    batches = [rows[i:i + args.batch] for i in range(0, len(rows), args.batch)]
+    mean_length = sum(len(r["input_ids"]) for r in rows) / len(rows)
+    print(f"{len(rows)} examples, {mean_length:.0f} tokens on average; "
+          f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters; {cpu_model()}", flush=True)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    pad = tokenizer.pad_token_id
+    started, step, curve = time.perf_counter(), 0, []
+    with tempfile.TemporaryDirectory(prefix="inftool-bench-copy-") as scratch:
+        checkpoint = Path(scratch)
+
+        def evaluate() -> list[dict]:
+            model.eval()
+            model.save_pretrained(checkpoint)
+            tokenizer.save_pretrained(checkpoint)
+            results = runner.evaluate(held, LocalPolicy(checkpoint, max_new_tokens=80, batch_size=32))
+            model.train()
+            return results
+
+        model.train()
+        while step < args.steps:
+            rng.shuffle(batches)
+            for batch in batches[: args.steps - step]:
+                progress = step / args.steps
+                for group in optimiser.param_groups:
+                    warm = min(1.0, (step + 1) / 30)
+                    group["lr"] = args.lr * warm * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
+                width = max(len(r["input_ids"]) for r in batch)
+                ids = torch.tensor([r["input_ids"] + [pad] * (width - len(r["input_ids"])) for r in batch])
+                completion = torch.tensor([r["completion_mask"] + [0] * (width - len(r["input_ids"])) for r in batch])
+                present = torch.tensor([[1] * len(r["input_ids"]) + [0] * (width - len(r["input_ids"])) for r in batch])
+                logits = model(input_ids=ids, attention_mask=present).logits[:, :-1].reshape(-1, len(tokenizer))
+                target = ids[:, 1:]
+                loss = torch.nn.functional.cross_entropy(logits, target.masked_fill(completion[:, 1:] == 0, -100)
+                                                         .reshape(-1), ignore_index=-100)
+                if args.prompt_loss:
+                    prompt = target.masked_fill((present[:, 1:] == 0) | (completion[:, 1:] == 1), -100)
+                    loss = loss + args.prompt_loss * torch.nn.functional.cross_entropy(
+                        logits, prompt.reshape(-1), ignore_index=-100)
+                optimiser.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimiser.step()
+                step += 1
+                if step % args.eval_every == 0 or step == args.steps:
+                    seconds = time.perf_counter() - started
+                    results = evaluate()
+                    kinds = Counter(r.get("error_kind") for r in results if not r["valid"])
+                    curve.append({"step": step, "train_seconds": round(seconds, 1), "loss": round(loss.item(), 3),
+                                  "exact": sum(bool(r["valid"]) for r in results), "of": len(results),
+                                  "errors": dict(kinds.most_common(4))})
+                    print(json.dumps(curve[-1]), flush=True)
+                    started = time.perf_counter() - seconds  # evaluation time is not training time
+        found = provenance(held, results)
+    print(json.dumps({"settings": vars(args) | {"data": str(args.data)}, "curve": curve,
+                      "values": {" ".join(k): v for k, v in sorted(found.items())}}, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
