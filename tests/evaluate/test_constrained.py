@@ -194,3 +194,43 @@ def test_a_template_without_hermes_calls_is_refused(checkpoint, tmp_path):
     with pytest.raises(UsageError, match="does not write tool calls as <tool_call>"):
         LocalPolicy(other, decoding="constrained")
     LocalPolicy(other)  # free decoding has no such need
+
+
+def test_the_string_shortcut_allows_exactly_what_the_full_walk_allows(checkpoint, monkeypatch):
+    """Inside a string value the allowed tokens come from lm-format-enforcer's precomputed list. It is the walk's
+    set but for two documented differences: a token that closes the string after other characters (``.",``) is
+    left out (the string can still close a token later), and free-text tokens outside the parser's alphabet
+    (``|``, pieces of a multi-byte character) are let in; nothing with a quote in it is let in."""
+    from transformers import AutoTokenizer
+
+    from inftool.evaluate import constrained
+
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "Weather?"}], tools=[WEATHER, TIME],
+                                           add_generation_prompt=True, tokenize=False)
+    answers = ['<tool_call>{"name": "get_weather", "arguments": {"city": "Os',
+               '<tool_call>{"name": "get_time", "arguments": {"zone": "',
+               '<tool_call>{"name": "get_time", "arguments": {"zone": "UTC"}}</tool_call><tool_call>{"name": "get_'
+               'weather", "arguments": {"unit": "celsius", "city": "New Y']
+
+    def allowed() -> list[set[int]]:
+        out = []
+        for answer in answers:
+            ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+            enforce = constrained.AllowedTokens(tokenizer, [[WEATHER, TIME]])
+            for token in tokenizer(answer, add_special_tokens=False)["input_ids"]:  # token by token, as generated
+                assert token in enforce(0, torch.tensor(ids))
+                ids.append(token)
+            out.append(set(enforce(0, torch.tensor(ids))))
+        return out
+
+    fast = allowed()
+    monkeypatch.setattr(constrained._Sequence, "shortcut_key", lambda self: None)
+    monkeypatch.setattr(constrained._Repeated, "shortcut_key", lambda self: None)
+    quote = tokenizer.convert_tokens_to_ids(tokenizer.tokenize('"'))[0]
+    walked = allowed()
+    text = {t: tokenizer.decode([t], skip_special_tokens=False) for t in range(len(tokenizer))}
+    for shortcut, walk in zip(fast, walked, strict=True):
+        assert len(shortcut) > 100 and quote in shortcut  # free text, or its end
+        assert all('"' in text[t][1:] for t in walk - shortcut)
+        assert all('"' not in text[t] for t in shortcut - walk)
