@@ -10,6 +10,8 @@ the end it prints, for every argument value the policy wrote: right or wrong, wh
 user's request, and its JSON type. A policy that copies writes values that are in the request; one that has
 only learnt the value pools writes values that are not. `--prompt-loss W` adds W times the loss on the prompt
 tokens (a language-modelling signal on the requests and tool lines) to the loss on the completion.
+`--fresh-strings SHARE` replaces that share of the string values training requests state by made-up words (in
+the request and in the calls; held-out episodes untouched), so that the value pools cannot stand in for copying.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import json
 import math
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -37,6 +40,37 @@ def episodes(data: Path, count: int) -> Path:
                    "--set", f"run_dir={data}"]
         subprocess.run(command, check=True, capture_output=True, text=True)
     return data
+
+
+SYLLABLES = ["ka", "lo", "mi", "ru", "te", "va", "no", "shi", "dor", "pel", "zan", "quo", "bri", "mer", "tal", "ven"]
+
+
+def fresh_strings(episodes: list[dict], share: float, rng: random.Random) -> list[dict]:
+    """Training episodes where each string argument the request states verbatim is, with probability ``share``,
+    replaced by a made-up word in the request and in every call, so that no pool word can stand in for copying.
+    The held-out episodes are left as they are."""
+    out = []
+    for episode in episodes:
+        messages = json.loads(json.dumps(episode["messages"]))
+        users = [m for m in messages if m["role"] == "user" and m.get("content")]
+        for message in messages:
+            for call in message.get("tool_calls") or []:
+                arguments = json.loads(call["function"]["arguments"])
+                for value in arguments.values():
+                    stated = isinstance(value, str) and len(value) > 2 and re.compile(rf"\b{re.escape(value)}\b")
+                    if not (stated and any(stated.search(u["content"]) for u in users)) or rng.random() >= share:
+                        continue
+                    word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+                    word = word.capitalize() if value[:1].isupper() else word
+                    for other in messages:  # the same value everywhere it is written
+                        if other.get("content") and other["role"] == "user":
+                            other["content"] = stated.sub(word, other["content"])
+                        for c in other.get("tool_calls") or []:
+                            args = json.loads(c["function"]["arguments"])
+                            c["function"]["arguments"] = json.dumps({k: word if v == value else v
+                                                                     for k, v in args.items()})
+        out.append({**episode, "messages": messages})
+    return out
 
 
 def provenance(items: list, results: list[dict]) -> Counter:
@@ -71,6 +105,8 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=150)
     parser.add_argument("--prompt-loss", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fresh-strings", type=float, default=0.0, metavar="SHARE",
+                        help="Replace this share of the string values a training request states by made-up words.")
     args = parser.parse_args()
 
     import torch
@@ -90,6 +126,8 @@ def main() -> None:
         run_id = store.current_run()
         train = list(store.episodes(run_id, split="train"))
         held = runner.episode_items(list(store.episodes(run_id, split="heldout")))[:120]
+    if args.fresh_strings:
+        train = fresh_strings(train, args.fresh_strings, random.Random(args.seed + 1))
     spec = TinyScratchSpec(vocab_size=args.vocab_size, tokenizer=args.tokenizer,
                            description_chars=args.description_chars, hidden_size=args.hidden_size, layers=args.layers)
     tools = json.loads((run / "tools.json").read_text())
