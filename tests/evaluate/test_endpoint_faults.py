@@ -5,6 +5,7 @@ stage past `evaluate.max_not_evaluated`."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 
@@ -34,10 +35,11 @@ def bfcl_or_skip():
 
 def recipe(tmp_path: Path, server: FakeOpenAIServer, *, max_retries: int, concurrency: int, bfcl: str,
            limit: int) -> Path:
+    shutil.copy(TRAVEL, tmp_path / TRAVEL.name)  # beside the recipe: the plan hash, so the split, is checkout-free
     path = tmp_path / "r.yaml"
     path.write_text(f"""name: faults
 run_dir: run
-catalogs: [{{source: openai, path: {TRAVEL}}}]
+catalogs: [{{source: openai, path: {TRAVEL.name}}}]
 models:
   synth: {{backend: procedural}}
   policy: {{backend: local}}
