@@ -18,9 +18,21 @@ import copy
 import functools
 from typing import Any
 
-from lmformatenforcer import CharacterLevelParser, CharacterLevelParserConfig, SequenceParser
+from lmformatenforcer import (
+    CharacterLevelParser,
+    CharacterLevelParserConfig,
+    JsonSchemaParser,
+    RegexParser,
+    SequenceParser,
+    StringParser,
+    TokenEnforcer,
+    TokenEnforcerTokenizerData,
+    UnionParser,
+)
 
 from inftool.errors import UsageError
+
+from .hermes import hermes_template
 
 WHITESPACE = 2
 """Most whitespace characters in a row inside a call's JSON (templates write compact JSON, a newline at most
@@ -29,8 +41,6 @@ around it): more would only let an undertrained model spend its tokens on blank 
 
 def check_template(tokenizer: Any) -> None:
     """Raise ``UsageError`` unless the chat template writes calls as Hermes ``<tool_call>`` JSON blocks."""
-    from .hermes import hermes_template
-
     if hermes_template(tokenizer) is None:
         name = getattr(tokenizer, "name_or_path", "") or "the policy"
         raise UsageError(f"constrained decoding: the chat template of {name} does not write tool calls as "
@@ -64,13 +74,10 @@ def _closed(schema: Any) -> Any:
 
 def answer_parser(tools: list[dict[str, Any]] | None) -> Any:
     """The character-level grammar of one answer to a prompt offering ``tools``: plain text, or calls."""
-    from lmformatenforcer import JsonSchemaParser, RegexParser, StringParser, UnionParser
-
     text = RegexParser(r"[^<\s][^<]*")
     if not tools:
         return text
     schema = call_schema(tools)
-
     config = CharacterLevelParserConfig(max_consecutive_whitespaces=WHITESPACE)
 
     def call(after: str = "") -> Any:
@@ -123,8 +130,6 @@ class _Sequence(SequenceParser):
 def _tokenizer_data(tokenizer: Any) -> Any:
     """lm-format-enforcer's view of the vocabulary: every token but padding, BOS and EOS, as the text it adds
     after another token (special tokens like ``<tool_call>`` included: the template's calls are made of them)."""
-    from lmformatenforcer import TokenEnforcerTokenizerData
-
     skipped = {tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id}
     anchor = tokenizer.convert_tokens_to_ids(tokenizer.tokenize("0"))[-1]
     regular = []
@@ -146,8 +151,6 @@ class AllowedTokens:
     ``tools_per_row[i]``, and may only take the tokens its grammar allows after what it generated so far."""
 
     def __init__(self, tokenizer: Any, tools_per_row: list[list[dict[str, Any]] | None]):
-        from lmformatenforcer import TokenEnforcer
-
         data = _tokenizer_data(tokenizer)
         self.enforcers = [TokenEnforcer(data, answer_parser(tools)) for tools in tools_per_row]
         self.ended = {tokenizer.eos_token_id, tokenizer.pad_token_id} - {None}

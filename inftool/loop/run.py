@@ -171,9 +171,10 @@ class Loop:
             results = stage.evaluate_into(self.store, self.run_id, iteration, stored_as, answer, self._items,
                                           concurrency=concurrency, progress=self.progress)
             stage.require_evaluated(results, self.spec.evaluate.max_not_evaluated)
-            counts = counts or stage.accuracy_counts(results)  # the first mode's, as targeting reads it
+            accuracy = stage.accuracy_counts(results)
+            counts = counts or accuracy  # the first mode's, as targeting reads it
             if modes != ["free"]:
-                counts.setdefault("decoding", {})[decoding] = stage.accuracy_counts(results)["accuracy"]
+                counts.setdefault("decoding", {})[decoding] = accuracy["accuracy"]
         return counts, str(checkpoint)
 
     def _trained_label(self) -> str:
