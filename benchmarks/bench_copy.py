@@ -99,6 +99,8 @@ def main() -> None:
     parser.add_argument("--description-chars", type=int, default=60)
     parser.add_argument("--hidden-size", type=int, default=192)
     parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--heads", type=int, default=6)
+    parser.add_argument("--kv-heads", type=int, default=2)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=450)
@@ -129,7 +131,8 @@ def main() -> None:
     if args.fresh_strings:
         train = fresh_strings(train, args.fresh_strings, random.Random(args.seed + 1))
     spec = TinyScratchSpec(vocab_size=args.vocab_size, tokenizer=args.tokenizer,
-                           description_chars=args.description_chars, hidden_size=args.hidden_size, layers=args.layers)
+                           description_chars=args.description_chars, hidden_size=args.hidden_size, layers=args.layers,
+                           heads=args.heads, kv_heads=args.kv_heads)
     tools = json.loads((run / "tools.json").read_text())
     tokenizer = tiny.train_tokenizer(tiny.corpus(tools, [e["messages"] for e in train]), spec.vocab_size,
                                      spec.tokenizer, spec.description_chars)
@@ -165,11 +168,15 @@ def main() -> None:
                 ids = torch.tensor([r["input_ids"] + [pad] * (width - len(r["input_ids"])) for r in batch])
                 completion = torch.tensor([r["completion_mask"] + [0] * (width - len(r["input_ids"])) for r in batch])
                 present = torch.tensor([[1] * len(r["input_ids"]) + [0] * (width - len(r["input_ids"])) for r in batch])
-                logits = model(input_ids=ids, attention_mask=present).logits[:, :-1].reshape(-1, len(tokenizer))
                 target = ids[:, 1:]
-                loss = torch.nn.functional.cross_entropy(logits, target.masked_fill(completion[:, 1:] == 0, -100)
-                                                         .reshape(-1), ignore_index=-100)
-                if args.prompt_loss:
+                hidden = model.model(input_ids=ids, attention_mask=present).last_hidden_state[:, :-1]
+                if not args.prompt_loss:  # the head only where the loss is: the completion's tokens
+                    scored = completion[:, 1:] == 1
+                    loss = torch.nn.functional.cross_entropy(model.lm_head(hidden[scored]), target[scored])
+                else:
+                    logits = model.lm_head(hidden).reshape(-1, len(tokenizer))
+                    loss = torch.nn.functional.cross_entropy(logits, target.masked_fill(completion[:, 1:] == 0, -100)
+                                                             .reshape(-1), ignore_index=-100)
                     prompt = target.masked_fill((present[:, 1:] == 0) | (completion[:, 1:] == 1), -100)
                     loss = loss + args.prompt_loss * torch.nn.functional.cross_entropy(
                         logits, prompt.reshape(-1), ignore_index=-100)

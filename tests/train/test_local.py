@@ -217,3 +217,43 @@ def test_a_later_iterations_sft_takes_its_segment_of_the_curve(setup, sft_run, t
     segment = local.learning_rate_segment(train.sft, 1, 3)
     assert rates[0] == pytest.approx(segment["learning_rate"], rel=1e-6)  # no warm-up, no restart at the peak
     assert rates == sorted(rates, reverse=True) and rates[-1] > segment["lr_scheduler_kwargs"]["lr_end"]
+
+
+@pytest.mark.parametrize("lora", [False, True])
+def test_the_cpu_sft_loss_equals_trls_fused_loss_and_gradients(setup, tmp_path, lora):
+    """On the CPU the SFT loss skips TRL's fused LM head (plain torch tiles there, most of a step); the loss, its
+    gradients and the logged metrics must be the ones TRL computes."""
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    from inftool.train.data import sft_data
+
+    episodes, start = setup
+    tokenizer = AutoTokenizer.from_pretrained(start)
+    rows = sft_data(episodes, tokenizer, SPEC.max_length).rows[:6]
+    runtime = local.Runtime(threads=1, lora=TRAIN.lora if lora else None)
+    found = []
+    for trainer_class in (SFTTrainer, local._cpu_sft_trainer(SFTTrainer)):
+        config = SFTConfig(output_dir=str(tmp_path / trainer_class.__name__), use_cpu=True, report_to="none",
+                           per_device_train_batch_size=6, completion_only_loss=True, max_length=SPEC.max_length)
+        torch.manual_seed(0)  # the same LoRA initialisation for both
+        trainer = trainer_class(model=AutoModelForCausalLM.from_pretrained(start), args=config,
+                                train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                                peft_config=runtime.peft_config())
+        batch = next(iter(trainer.get_train_dataloader()))
+        trainer.model.train()
+        loss = trainer.compute_loss(trainer.model, dict(batch), num_items_in_batch=torch.tensor(17))
+        loss.backward()
+        grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+        metrics = {k: v[-1] for k, v in trainer._metrics["train"].items()}
+        found.append((loss.item(), grads, metrics))
+    (trl_loss, trl_grads, trl_metrics), (cpu_loss, cpu_grads, cpu_metrics) = found
+    assert cpu_loss == pytest.approx(trl_loss, rel=1e-5)
+    assert trl_grads.keys() == cpu_grads.keys() and trl_grads
+    for name, grad in trl_grads.items():
+        assert torch.allclose(cpu_grads[name], grad, rtol=1e-4, atol=1e-6), name
+    assert cpu_metrics.keys() >= {"entropy", "mean_token_accuracy", "num_tokens"}
+    for key in ("entropy", "mean_token_accuracy", "num_tokens"):
+        assert cpu_metrics[key] == pytest.approx(trl_metrics[key], rel=1e-4), key
