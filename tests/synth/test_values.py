@@ -167,6 +167,23 @@ def test_realistic_values_by_name():
         assert dates["end_date"] > dates["start_date"]
 
 
+def test_a_formula_parameter_gets_a_formula_in_x():
+    """A `function` to integrate is a formula (``3x^2 - 2x + 1``, ``x**3 + 4*x``), not a word from a pool; a
+    `function` that is not mathematical, and the variable of a formula, are not formulas."""
+    sampler, rng = ValueSampler(0), random.Random(0)
+    formula = re.compile(r"-?[\d.]*\*?(x(\^\d|\*\*\d)?|(sin|cos|exp|log|sqrt)\(x\))( [+-] [\d.]*\*?(x(\^\d|\*\*\d)?|\d+))*")
+    cases = [("function", "The polynomial function."), ("function", "The mathematical function as a string."),
+             ("equation", ""), ("integrand_expression", "What to integrate")]
+    for name, description in cases:
+        values = {sampler.value(name, {"type": "string", "description": description}, rng) for _ in range(30)}
+        assert len(values) > 20, (name, values)
+        assert all(formula.fullmatch(v) for v in values), (name, [v for v in values if not formula.fullmatch(v)])
+    for name, description in [("function", "The name of the cloud function to deploy."),
+                              ("function_variable", "The variable present in the function, for instance x or y")]:
+        value = sampler.value(name, {"type": "string", "description": description}, rng)
+        assert not formula.fullmatch(value), (name, value)
+
+
 def test_schema_shapes():
     sampler, rng = ValueSampler(0), random.Random(0)
     cases = [

@@ -209,6 +209,11 @@ _DESCRIPTION_NOUNS = frozenset(("city", "location", "country", "address", "compa
 """Nouns that, early in a description, say what a vaguely named parameter holds."""
 
 
+_EXPRESSION_NAMES = frozenset(("expression", "expr", "equation", "formula", "polynomial", "function", "func"))
+_MATH = re.compile(r"mathemat|polynomial|equation|integrat|derivative|\bcurve\b|x\^|x\*\*|\bf\(x\)", re.IGNORECASE)
+"""A parameter named like a formula holds one (``function`` only when its description speaks of mathematics)."""
+
+
 def normalise(name: str) -> str:
     """``propertyType`` -> ``property_type``; ``X-Request-Id`` -> ``x_request_id``."""
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
@@ -240,6 +245,9 @@ def kind_for(name: str, description: str = "") -> str | None:
     norm = normalise(name)
     if norm in EXACT:
         return EXACT[norm]
+    last = norm.split("_")[-1]
+    if last in _EXPRESSION_NAMES and (last != "function" or _MATH.search(description)):
+        return "expression"
     if norm == "id" or norm.endswith(("_id", "_ids", "_number", "_ref", "_reference")):
         return "id"
     tokens = [t.rstrip("0123456789") or t for t in norm.split("_") if t]

@@ -191,6 +191,30 @@ def id_generator(name: str) -> Callable[[random.Random], str]:
     return lambda rng: str(rng.randint(100000, 99999999))
 
 
+_FUNCTIONS = ("sin", "cos", "exp", "log", "sqrt")
+
+
+def expression(rng: random.Random) -> str:
+    """A made-up formula in x, written as people write them: ``3x^2 - 2x + 5``, ``x**3 + 4*x``, ``2*sin(x)``."""
+    caret = rng.random() < 0.5
+    if rng.random() < 0.2:
+        function = f"{rng.choice(_FUNCTIONS)}(x)"
+        factor = rng.choice(("", "", "2*", "3*", "0.5*"))
+        return factor + function + (f" + x{'^' if caret else '**'}2" if rng.random() < 0.4 else "")
+    terms = []
+    for power in range(rng.randint(1, 4), -1, -1):
+        coefficient = rng.randint(-9, 9) if terms else rng.choice((1, 1, 2, 3, 4, 5, -1, -2))
+        if coefficient == 0 or (power == 0 and terms and rng.random() < 0.4):
+            continue
+        x = "" if power == 0 else "x" if power == 1 else f"x^{power}" if caret else f"x**{power}"
+        size = abs(coefficient)
+        number = str(size) if power == 0 or size != 1 else ""
+        body = f"{number}{'' if caret or not number or not x else '*'}{x}"
+        terms.append(body if not terms and coefficient > 0 else f"{'-' if coefficient < 0 else '+'} {body}"
+                     if terms else f"-{body}")
+    return " ".join(terms) or "x"
+
+
 _DATE_LAYOUT = re.compile(r"\b(yyyy|mm|dd)([-/.])(yyyy|mm|dd)\2(yyyy|mm|dd)\b", re.IGNORECASE)
 
 

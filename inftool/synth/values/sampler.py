@@ -258,6 +258,8 @@ def _string_main(s: ValueSampler, name: str, schema: dict, desc: str, kind: str 
         gen = rules.id_generator(name)
         if _probe(gen, schema):
             return gen
+    if kind == "expression" and _probe(rules.expression, schema):
+        return rules.expression
     for candidate in (kind, *RELATED.get(kind or "", ())) if kind else ():
         pool = s.string_pool(candidate, schema)
         if pool:
