@@ -171,7 +171,8 @@ def test_a_formula_parameter_gets_a_formula_in_x():
     """A `function` to integrate is a formula (``3x^2 - 2x + 1``, ``x**3 + 4*x``), not a word from a pool; a
     `function` that is not mathematical, and the variable of a formula, are not formulas."""
     sampler, rng = ValueSampler(0), random.Random(0)
-    formula = re.compile(r"-?[\d.]*\*?(x(\^\d|\*\*\d)?|(sin|cos|exp|log|sqrt)\(x\))( [+-] [\d.]*\*?(x(\^\d|\*\*\d)?|\d+))*")
+    term = r"[\d.]*\*?(x(\^\d|\*\*\d)?|(sin|cos|exp|log|sqrt)\(x\))"
+    formula = re.compile(rf"-?{term}( [+-] ({term}|\d+))*")
     cases = [("function", "The polynomial function."), ("function", "The mathematical function as a string."),
              ("equation", ""), ("integrand_expression", "What to integrate")]
     for name, description in cases:
