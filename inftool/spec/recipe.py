@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from inftool.errors import did_you_mean
@@ -54,6 +54,15 @@ class EvaluateSpec(SpecModel):
     max_not_evaluated: float = Field(default=0.02, ge=0.0, le=1.0)
     """Largest share of items that may go without a verdict (an endpoint policy that still failed after its
     retries: the items are stored as not_evaluated and left out of accuracy); past it the evaluation fails."""
+
+    @field_validator("decoding")
+    @classmethod
+    def _modes_once(cls, modes: list[str]) -> list[str]:
+        repeated = sorted({m for m in modes if modes.count(m) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once (each mode is evaluated and stored once; "
+                             f"hint: decoding: [{', '.join(dict.fromkeys(modes))}])")
+        return modes
 
 
 def _default_models() -> dict[str, ModelSpec]:

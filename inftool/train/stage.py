@@ -24,16 +24,23 @@ StepResult = tuple[dict[str, Any], str | None]
 
 
 def check_policy(spec: Any) -> None:
-    """What would fail after synthesis, checked before it: the training libraries, and a policy that exists
-    here (its chat template renders the training prompts and it is evaluated locally)."""
+    """What would fail after synthesis, checked before it: the training libraries, a policy that exists here
+    (its chat template renders the training prompts and it is evaluated locally), and, with constrained
+    decoding, a chat template that writes the one call form it enforces."""
     from inftool.hf import require
 
-    require("torch", "transformers", *(("datasets", "trl") if spec.train.trainer == "local" else ()))
+    constrained = "constrained" in spec.evaluate.decoding
+    require("torch", "transformers", *(("datasets", "trl") if spec.train.trainer == "local" else ()),
+            *(("lmformatenforcer",) if constrained else ()))
     name, model = spec.train.policy, spec.models[spec.train.policy]
     try:
-        model.start()  # a hub id must be in the local Hugging Face cache (compile checks it too)
+        start = model.start()  # a hub id must be in the local Hugging Face cache (compile checks it too)
     except UsageError as exc:
         raise UsageError(f"models.{name}.model: {exc}") from None
+    if constrained and start is not None:  # tiny-scratch writes Hermes calls; a checkpoint's template may not
+        from inftool.evaluate.constrained import check_template
+
+        check_template(_tokenizer(start))
 
 
 @dataclass

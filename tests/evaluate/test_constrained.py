@@ -5,6 +5,7 @@ calls is refused."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -194,6 +195,18 @@ def test_a_template_without_hermes_calls_is_refused(checkpoint, tmp_path):
     with pytest.raises(UsageError, match="does not write tool calls as <tool_call>"):
         LocalPolicy(other, decoding="constrained")
     LocalPolicy(other)  # free decoding has no such need
+
+    # a run that would evaluate it so is refused before it synthesises anything
+    from inftool.spec import load_recipe
+    from inftool.train.stage import check_policy
+
+    smoke = Path(__file__).resolve().parents[2] / "recipes" / "smoke.yaml"
+    overrides = [f"models.policy.checkpoint_path={other}", f"run_dir={tmp_path / 'run'}"]
+    check_policy(load_recipe(smoke, overrides).spec)
+    with pytest.raises(UsageError, match="does not write tool calls as <tool_call>"):
+        check_policy(load_recipe(smoke, [*overrides, "evaluate.decoding=[free, constrained]"]).spec)
+    hermes = [f"models.policy.checkpoint_path={checkpoint}", "evaluate.decoding=[constrained]"]
+    check_policy(load_recipe(smoke, hermes).spec)
 
 
 def test_the_string_shortcut_allows_exactly_what_the_full_walk_allows(checkpoint, monkeypatch):

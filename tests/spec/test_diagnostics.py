@@ -99,6 +99,15 @@ def test_repeated_gate_negative_share_and_zero_rewards(write, tools_file):
     ]
 
 
+def test_a_repeated_decoding_mode_is_refused_at_its_line(write, tools_file):
+    found = problems(write, """
+        catalogs: [{source: openai, path: cat/tools.yaml}]
+        evaluate: {decoding: [free, constrained, free]}
+    """)
+    assert found == [":2: evaluate.decoding: lists free more than once (each mode is evaluated and stored once; "
+                     "hint: decoding: [free, constrained])"]
+
+
 def test_type_errors_show_what_was_given(write, tools_file):
     found = problems(write, """
         catalogs: [{source: openai, path: cat/tools.yaml}]
