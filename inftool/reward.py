@@ -11,7 +11,8 @@ gate passed, so a malformed or wrong-function answer can never collect argument 
 - ``function_names``: the called functions are the expected ones (a multiset; dotted names such as
   ``math.factorial`` may be called ``math_factorial``); for irrelevance, no call;
 - ``arguments``: the BFCL-compatible checker accepts the calls (``inftool.evaluate.check``); with
-  ``partial_credit`` it pays its value times the share of expected calls matched exactly;
+  ``partial_credit`` it pays its value times the share of argument values the answer got right (per expected
+  call, paired with a made call of its function: ``inftool.evaluate.checker.argument_share``);
 - ``execution``: every call's arguments satisfy the offered tool's parameter schema, i.e. what a
   tool server accepts (the shared ``inftool.catalog.arguments`` check: formats too, and no argument
   the schema does not name).
@@ -38,8 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inftool.core.episode import Call
-from inftool.evaluate import check, check_call, parse_calls
-from inftool.evaluate.checker import function_doc, language_of
+from inftool.evaluate import check, parse_calls
+from inftool.evaluate.checker import argument_share, function_doc, language_of
 
 log = logging.getLogger("inftool.reward")
 
@@ -104,7 +105,7 @@ def _gated(calls: list[Call] | None, entry: dict[str, Any], config: RewardConfig
             log.warning("reward: the %s gate could not judge this label (%s); scored 0", gate, exc)
             return Score(0.0, tuple(passed), f"{gate}: bad label: {exc}")
         if gate == "arguments" and config.partial_credit and credit < 1.0:
-            reward += config.values.get(gate, 0.0) * credit
+            reward += config.values.get(gate, 0.0) * _argument_share(calls, functions, truth, category)
         if credit < 1.0:
             return Score(reward, tuple(passed), f"{gate}: {reason}")
         reward += config.values.get(gate, 0.0)
@@ -235,23 +236,25 @@ def _normal(name: str) -> str:
 
 def _arguments(calls, functions, truth, category) -> tuple[float, str]:
     verdict = check(functions, calls, truth, category=category)
-    if verdict.valid or not calls or "parallel" not in category and len(truth) == 1:
-        return (1.0 if verdict.valid else 0.0), verdict.message
-    return _matched_share(calls, functions, truth, category), verdict.message
+    return (1.0 if verdict.valid else 0.0), verdict.message
 
 
-def _matched_share(calls, functions, truth, category) -> float:
-    """Share of expected calls that some distinct made call matches exactly (for partial credit)."""
+def _argument_share(calls, functions, truth, category) -> float:
+    """Partial credit: the share of the expected argument values the answer got right. Each expected call is
+    paired with a distinct made call of its function (the best one) and earns that call's `argument_share`;
+    an expected call left unpaired earns nothing; the mean over the expected calls."""
     docs = {_normal(function_doc(f).get("name", "")): function_doc(f) for f in functions}
-    language, unused, matched = language_of(category), list(calls), 0
+    language, unused, earned = language_of(category), list(calls or ()), 0.0
     for answer in truth:
         (name, expected), = answer.items()
-        for call in unused:
-            if _normal(call.name) == _normal(name) and check_call(docs[_normal(name)], call, expected, language=language).valid:
-                unused.remove(call)
-                matched += 1
-                break
-    return matched / len(truth) if truth else 0.0
+        doc = docs.get(_normal(name))
+        shares = [(argument_share(doc, call, expected, language=language), -index)
+                  for index, call in enumerate(unused) if doc is not None and _normal(call.name) == _normal(name)]
+        if shares:
+            share, first = max(shares)  # the best call; the earliest of equals
+            earned += share
+            del unused[-first]
+    return earned / len(truth) if truth else 0.0
 
 
 def _execution(calls, functions, truth, category) -> tuple[float, str]:

@@ -55,14 +55,34 @@ def test_irrelevance_rewards_no_call():
     assert called.passed == ("format",) and "although no function fits" in called.reason
 
 
+def test_partial_credit_pays_the_share_of_right_argument_values():
+    """A wrong answer with the right function earns the arguments gate's value times the share of its argument
+    values the checker accepts; an optional argument left out does not count, a made-up one counts against."""
+    label = entry("simple_python")  # calculate_triangle_area: base [10], height [5], unit ["units", ""]
+    name = "calculate_triangle_area"
+    lenient = RewardConfig(partial_credit=True)
+
+    def graded(arguments: dict) -> float:
+        return score(hermes((name, arguments)), label, lenient).reward
+
+    assert score(hermes((name, {"base": 11, "height": 5})), label).reward == pytest.approx(0.4)  # all or nothing
+    assert graded({"base": 11, "height": 5}) == pytest.approx(0.4 + 0.6 / 2)  # unit left out: not counted
+    assert graded({"base": 11, "height": 5, "unit": "units"}) == pytest.approx(0.4 + 0.6 * 2 / 3)
+    assert graded({"base": 10, "height": 5, "colour": "red"}) == pytest.approx(0.4 + 0.6 * 2 / 3)
+    assert graded({"base": 10}) == pytest.approx(0.4 + 0.6 / 2)  # height is required: counted, wrong
+    assert graded({"base": 1, "height": 1}) == pytest.approx(0.4)
+    assert graded({"base": 10, "height": 5}) == pytest.approx(1.0)
+
+
 def test_partial_credit_for_parallel_calls():
+    """Each expected call earns the share of its right values (paired with the best made call of its function);
+    the arguments gate pays the mean."""
     label = entry("parallel")
     calls = reference(label)
     assert len(calls) >= 2
-    half = [calls[0]] + [(n, {k: (v + 1 if isinstance(v, int) else v + "x" if isinstance(v, str) else v)
-                               for k, v in a.items()}) for n, a in calls[1:]]
-    strict = score(hermes(*half), label)
-    lenient = score(hermes(*half), label, RewardConfig(partial_credit=True))
+    spoilt = [(n, {k: "nonsense" for k in a}) for n, a in calls[1:]]  # every value wrong
+    strict = score(hermes(calls[0], *spoilt), label)
+    lenient = score(hermes(*reversed([calls[0], *spoilt])), label, RewardConfig(partial_credit=True))
     assert strict.reward == pytest.approx(0.4)
     assert lenient.reward == pytest.approx(0.4 + 0.6 / len(calls))
 

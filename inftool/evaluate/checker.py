@@ -200,6 +200,29 @@ def check_call(function: dict[str, Any], call: Call, expected: dict[str, list[An
     return VALID
 
 
+def argument_share(function: dict[str, Any], call: Call, expected: dict[str, list[Any]], *,
+                   language: str = "python") -> float:
+    """The share of one call's arguments that are right against one expected call, for graded rewards. Counted:
+    every argument the call makes (right when the checker accepts its value; wrong when the expected call does
+    not name it) and every expected argument it leaves out that is not optional (wrong). An optional argument
+    left out is not counted. The verdict on the whole call stays ``check_call``'s."""
+    properties = function_doc(function).get("parameters") or _EMPTY
+    properties = properties.get("properties") if type(properties) is dict else _EMPTY
+    properties = properties if type(properties) is dict else _EMPTY
+    arguments = call.arguments if type(call.arguments) is dict else _EMPTY
+    right = 0
+    for param, value in arguments.items():
+        if param in expected and param in properties:
+            try:
+                _check_argument(param, value, expected[param], properties[param], language)
+                right += 1
+            except Mismatch:
+                pass
+    counted = len(arguments) + sum(param not in arguments and not _optional(accepted)
+                                   for param, accepted in expected.items())
+    return right / counted if counted else 1.0
+
+
 def _optional(accepted: Any) -> bool:
     try:
         return OMITTED in accepted

@@ -44,7 +44,9 @@ class RewardSpec(SpecModel):
     )
     """What each passed gate adds to the reward."""
     partial_credit: bool = False
-    """Pay the arguments gate in proportion to the share of correct arguments instead of all-or-nothing."""
+    """Pay the arguments gate in proportion to the share of argument values that are right instead of all or
+    nothing: per expected call, of the arguments the answer makes and the required ones it leaves out (a GRPO
+    signal for each value copied right, not only for whole calls)."""
     state: float = Field(default=1.0, ge=0.0)
     """What a rollout on a stateful environment (multi-turn GRPO on `stateful` episodes) adds on top of the gates
     when its turn ends where the plan does: the world in the planned state, something called if the plan calls
