@@ -279,7 +279,7 @@ def _cpu_sft_trainer(base: type) -> type:
     class CpuSFTTrainer(base):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             if return_outputs or self.aux_loss_enabled or self.compute_loss_func is not None or (
-                    self.label_smoother is not None) or self.args.loss_type != "nll":
+                    self.label_smoother is not None) or self.args.loss_type != "nll" or not _plain_head(model):
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             causal = model.get_base_model() if _is_peft(model) else model
             backbone = {k: v for k, v in inputs.items() if k not in ("labels", "completion_mask")}
@@ -304,6 +304,17 @@ def _cpu_sft_trainer(base: type) -> type:
             return loss
 
     return CpuSFTTrainer
+
+
+_LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "output_multiplier", "lm_head_multiplier",
+                     "logits_scaling")
+"""Config fields of models whose logits are not the LM head's plain output (Gemma 2's soft cap, Cohere's scale,
+...): TRL's fused head applies them, so the CPU loss leaves such models to it."""
+
+
+def _plain_head(model: Any) -> bool:
+    config = model.config.get_text_config()
+    return all(getattr(config, name, None) is None for name in _LOGIT_TRANSFORMS)
 
 
 def learning_rate_segment(spec: Any, iteration: int, iterations: int) -> dict[str, Any]:

@@ -219,10 +219,11 @@ def test_a_later_iterations_sft_takes_its_segment_of_the_curve(setup, sft_run, t
     assert rates == sorted(rates, reverse=True) and rates[-1] > segment["lr_scheduler_kwargs"]["lr_end"]
 
 
-@pytest.mark.parametrize("lora", [False, True])
-def test_the_cpu_sft_loss_equals_trls_fused_loss_and_gradients(setup, tmp_path, lora):
+@pytest.mark.parametrize("lora,capped", [(False, False), (True, False), (False, True)])
+def test_the_cpu_sft_loss_equals_trls_fused_loss_and_gradients(setup, tmp_path, lora, capped):
     """On the CPU the SFT loss skips TRL's fused LM head (plain torch tiles there, most of a step); the loss, its
-    gradients and the logged metrics must be the ones TRL computes."""
+    gradients and the logged metrics must be the ones TRL computes, also for a model whose logits are soft-capped
+    (Gemma 2), which the plain loss leaves to TRL."""
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -239,7 +240,8 @@ def test_the_cpu_sft_loss_equals_trls_fused_loss_and_gradients(setup, tmp_path, 
         config = SFTConfig(output_dir=str(tmp_path / trainer_class.__name__), use_cpu=True, report_to="none",
                            per_device_train_batch_size=6, completion_only_loss=True, max_length=SPEC.max_length)
         torch.manual_seed(0)  # the same LoRA initialisation for both
-        trainer = trainer_class(model=AutoModelForCausalLM.from_pretrained(start), args=config,
+        model = capped_model(len(tokenizer)) if capped else AutoModelForCausalLM.from_pretrained(start)
+        trainer = trainer_class(model=model, args=config,
                                 train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                                 peft_config=runtime.peft_config())
         batch = next(iter(trainer.get_train_dataloader()))
@@ -257,3 +259,13 @@ def test_the_cpu_sft_loss_equals_trls_fused_loss_and_gradients(setup, tmp_path, 
     assert cpu_metrics.keys() >= {"entropy", "mean_token_accuracy", "num_tokens"}
     for key in ("entropy", "mean_token_accuracy", "num_tokens"):
         assert cpu_metrics[key] == pytest.approx(trl_metrics[key], rel=1e-4), key
+
+
+def capped_model(vocab_size: int):
+    """A tiny Gemma 2 (logits soft-capped at 30), the same weights each time it is built."""
+    import torch
+    from transformers import Gemma2Config, Gemma2ForCausalLM
+
+    torch.manual_seed(1)
+    return Gemma2ForCausalLM(Gemma2Config(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, head_dim=16,
+                                          num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1))
