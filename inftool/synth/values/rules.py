@@ -210,8 +210,10 @@ def expression(rng: random.Random) -> str:
         size = abs(coefficient)
         number = str(size) if power == 0 or size != 1 else ""
         body = f"{number}{'' if caret or not number or not x else '*'}{x}"
-        terms.append(body if not terms and coefficient > 0 else f"{'-' if coefficient < 0 else '+'} {body}"
-                     if terms else f"-{body}")
+        if terms:
+            terms.append(f"{'-' if coefficient < 0 else '+'} {body}")
+        else:
+            terms.append(body if coefficient > 0 else f"-{body}")
     return " ".join(terms) or "x"
 
 
