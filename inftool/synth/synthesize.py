@@ -113,10 +113,10 @@ class Synthesizer:
             goal = self.planner.plan(complexity, tool, rng)
         except PlanError as exc:  # a stateful goal no world of 12 could serve: a rejected episode, with the reason
             goal = Goal(complexity, tool, [], [])
-            return Episode(episode_id, iteration, index, goal, [], [], split=self._split(episode_id),
+            return Episode(episode_id, iteration, index, goal, [], [], split=self._split(iteration, index),
                            error=f"planning failed: {exc}")
         tools = [self.openai_tools[name] for name in goal.offered]
-        episode = Episode(episode_id, iteration, index, goal, [], tools, split=self._split(episode_id))
+        episode = Episode(episode_id, iteration, index, goal, [], tools, split=self._split(iteration, index))
         try:
             played = play(goal, self.cast, self.catalog, rng)
             episode.messages, episode.call_errors = played.messages, played.call_errors
@@ -125,8 +125,10 @@ class Synthesizer:
             episode.error = str(exc)
         return episode
 
-    def _split(self, episode_id: str) -> str:
-        draw = int(hashlib.sha1(f"{self.seed}:{episode_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    def _split(self, iteration: int, index: int) -> str:
+        """Held out or not by the seed and the episode's place alone, not by the run id: recipes that differ only
+        in what synthesis does not read (training, evaluation) hold out the same episodes, so they compare."""
+        draw = int(hashlib.sha1(f"{self.seed}:split:{iteration}:{index}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
         return "heldout" if draw < self.heldout else "train"
 
     def run(self, iteration: int, indices: list[int]) -> Iterator[Episode]:

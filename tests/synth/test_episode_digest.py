@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "37184fee5c299ec4250426a80a52edb86283f919620a98ae3bc7f454cbb9c784"
+SMOKE_DIGEST = "ad20a0b6191920c1f058af0017c7b23b0f0caf704399dae55fc0c36eb91b5b80"
 
 
 def episodes_digest(run_dir: Path) -> str:
@@ -33,3 +33,23 @@ def test_smoke_episodes_are_unchanged(tmp_path):
     loaded = load_recipe(REPO / "recipes" / "smoke.yaml", [f"run_dir={tmp_path}"])
     run_stage(loaded, compile_recipe(loaded))
     assert episodes_digest(tmp_path) == SMOKE_DIGEST
+
+
+def held_out(run_dir: Path) -> list[tuple[int, int]]:
+    with Store.open(run_dir, read_only=True) as store:
+        _, rows = store.query("SELECT iteration, idx FROM episodes WHERE split = 'heldout' ORDER BY iteration, idx")
+    return [tuple(row) for row in rows]
+
+
+def test_training_settings_leave_the_held_out_split_alone(tmp_path):
+    """Two recipes that differ in what synthesis does not read (here the SFT batch size, which changes the run
+    id) hold out the same episodes, so an ablation of a training setting is scored on the same items."""
+    splits = []
+    for batch in (4, 16):
+        loaded = load_recipe(REPO / "recipes" / "smoke.yaml", [f"run_dir={tmp_path / str(batch)}",
+                                                               f"train.sft.batch_size={batch}"])
+        compiled = compile_recipe(loaded)
+        run_stage(loaded, compiled)
+        splits.append((compiled.plan.content_hash, held_out(tmp_path / str(batch))))
+    (first_hash, first), (second_hash, second) = splits
+    assert first_hash != second_hash and first and first == second
