@@ -164,6 +164,14 @@ def _check_argument(param: str, value: Any, accepted: list[Any], schema: Any, la
 _EMPTY: dict[str, Any] = {}
 
 
+def _schema(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A function doc's ``parameters`` and their ``properties``, each an empty dict where the doc has no dict."""
+    parameters = doc.get("parameters")
+    parameters = parameters if type(parameters) is dict else _EMPTY
+    properties = parameters.get("properties")
+    return parameters, properties if type(properties) is dict else _EMPTY
+
+
 def check_call(function: dict[str, Any], call: Call, expected: dict[str, list[Any]], *,
                language: str = "python", offered: Container[str] = frozenset()) -> Verdict:
     """One call against one function doc and the acceptable arguments of one expected call.
@@ -175,12 +183,7 @@ def check_call(function: dict[str, Any], call: Call, expected: dict[str, list[An
     name = doc.get("name", "")
     if call.name != name and (call.name not in _aliases(name) or call.name in offered):
         return Verdict(False, "wrong_function", f"called {call.name!r}, expected {name!r}")
-    parameters = doc.get("parameters")
-    if type(parameters) is not dict:
-        parameters = _EMPTY
-    properties = parameters.get("properties")
-    if type(properties) is not dict:
-        properties = _EMPTY
+    parameters, properties = _schema(doc)
     arguments = call.arguments if type(call.arguments) is dict else _EMPTY
     for required in parameters.get("required") or ():
         if required not in arguments:
@@ -206,9 +209,7 @@ def argument_share(function: dict[str, Any], call: Call, expected: dict[str, lis
     every argument the call makes (right when the checker accepts its value; wrong when the expected call does
     not name it) and every expected argument it leaves out that is not optional (wrong). An optional argument
     left out is not counted. The verdict on the whole call stays ``check_call``'s."""
-    properties = function_doc(function).get("parameters") or _EMPTY
-    properties = properties.get("properties") if type(properties) is dict else _EMPTY
-    properties = properties if type(properties) is dict else _EMPTY
+    _, properties = _schema(function_doc(function))
     arguments = call.arguments if type(call.arguments) is dict else _EMPTY
     right = 0
     for param, value in arguments.items():
