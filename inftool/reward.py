@@ -248,12 +248,12 @@ def _argument_share(calls, functions, truth, category) -> float:
     for answer in truth:
         (name, expected), = answer.items()
         doc = docs.get(_normal(name))
-        shares = [(argument_share(doc, call, expected, language=language), -index)
-                  for index, call in enumerate(unused) if doc is not None and _normal(call.name) == _normal(name)]
+        shares = {index: argument_share(doc, call, expected, language=language)
+                  for index, call in enumerate(unused) if doc is not None and _normal(call.name) == _normal(name)}
         if shares:
-            share, first = max(shares)  # the best call; the earliest of equals
-            earned += share
-            del unused[-first]
+            best = max(shares, key=shares.__getitem__)  # max keeps the earliest of equals
+            earned += shares[best]
+            del unused[best]
     return earned / len(truth) if truth else 0.0
 
 
