@@ -261,6 +261,34 @@ def test_the_cpu_sft_loss_equals_trls_fused_loss_and_gradients(setup, tmp_path, 
         assert cpu_metrics[key] == pytest.approx(trl_metrics[key], rel=1e-4), key
 
 
+def test_the_cpu_sft_metrics_are_measured_on_the_steps_that_log(setup, tmp_path):
+    """Entropy and top-1 over the vocabulary took 8% of a tiny-policy step: the CPU loss measures them only on the
+    optimiser steps that end with a log (transformers' rule: the first with ``logging_first_step``, every
+    ``logging_steps``, the last), and a short run logs them at each of those steps."""
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from trl import SFTConfig, SFTTrainer
+
+    from inftool.train.data import sft_data
+
+    episodes, start = setup
+    tokenizer = AutoTokenizer.from_pretrained(start)
+    rows = sft_data(episodes, tokenizer, SPEC.max_length).rows
+    config = SFTConfig(output_dir=str(tmp_path), use_cpu=True, report_to="none", per_device_train_batch_size=2,
+                       max_steps=7, logging_steps=3, logging_first_step=True, completion_only_loss=True,
+                       max_length=SPEC.max_length, save_strategy="no", disable_tqdm=True)
+    trainer = local._quiet(local._cpu_sft_trainer(SFTTrainer)(
+        model=AutoModelForCausalLM.from_pretrained(start), args=config, train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer))
+    measured = []
+    trainer.add_callback(type("Watch", (TrainerCallback,), {
+        "on_step_begin": lambda self, args, state, control, **kw: measured.append(trainer._logs_this_step())})())
+    trainer.train()
+    assert [step for step, logs in enumerate(measured, 1) if logs] == [1, 3, 6, 7]
+    logged = [entry["step"] for entry in trainer.state.log_history if "entropy" in entry]
+    assert logged[:3] == [1, 3, 6]
+
+
 def capped_model(vocab_size: int):
     """A tiny Gemma 2 (logits soft-capped at 30), the same weights each time it is built."""
     import torch
