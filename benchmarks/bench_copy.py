@@ -162,6 +162,7 @@ def main() -> None:
     parser.add_argument("--description-chars", type=int, default=60)
     parser.add_argument("--hidden-size", type=int, default=192)
     parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--intermediate-size", type=int, default=None, help="MLP width (default 4 x hidden size).")
     parser.add_argument("--heads", type=int, default=6)
     parser.add_argument("--kv-heads", type=int, default=2)
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -196,6 +197,7 @@ def main() -> None:
         train = fresh_strings(train, args.fresh_strings, random.Random(args.seed + 1))
     spec = TinyScratchSpec(vocab_size=args.vocab_size, tokenizer=args.tokenizer,
                            description_chars=args.description_chars, hidden_size=args.hidden_size, layers=args.layers,
+                           intermediate_size=args.intermediate_size,
                            heads=args.heads, kv_heads=args.kv_heads)
     tools = json.loads((run / "tools.json").read_text())
     tokenizer = tiny.train_tokenizer(tiny.corpus(tools, [e["messages"] for e in train]), spec.vocab_size,

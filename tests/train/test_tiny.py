@@ -86,6 +86,17 @@ def test_the_same_seed_builds_the_same_model(episodes, tmp_path):
     assert all(torch.equal(x, y) for x, y in zip(ma.state_dict().values(), mb.state_dict().values(), strict=True))
 
 
+def test_the_mlp_width_is_four_times_the_hidden_size_unless_the_spec_sets_it(episodes):
+    from inftool.train.tiny import build_model, train_tokenizer
+
+    tools, stored = episodes
+    tokenizer = train_tokenizer([json.dumps(t) for t in tools], SPEC.vocab_size)
+    assert build_model(SPEC, tokenizer).config.intermediate_size == 4 * SPEC.hidden_size
+    narrow = build_model(SPEC.model_copy(update={"intermediate_size": 48}), tokenizer)
+    assert narrow.config.intermediate_size == 48
+    assert narrow.model.layers[0].mlp.gate_proj.out_features == 48
+
+
 @pytest.mark.parametrize(("style", "word_same", "number_same"), [("bpe", False, True), ("words", True, True),
                                                                   ("copy", True, True)])
 def test_tokenizer_styles_decide_whether_a_value_is_the_same_tokens_in_request_and_call(episodes, style, word_same,
