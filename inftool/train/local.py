@@ -273,8 +273,9 @@ def _cpu_sft_trainer(base: type) -> type:
     positions go through the LM head and torch's cross-entropy. TRL's fused LM head (tiled log-probabilities, entropy
     and top-1 per token) has Triton kernels on a GPU; on the CPU it runs its tiles as plain torch operations, and
     took 58% of a step of the tiny policy, three times the rest of the step together. The loss and the logged
-    ``entropy`` and ``mean_token_accuracy`` are the same quantities; the two metrics are measured on the steps that
-    log (every ``logging_steps``) instead of on every step and averaged, which took 8% of a step."""
+    ``entropy`` and ``mean_token_accuracy`` are the same quantities, measured only on the steps that end with a log
+    (the first, every ``logging_steps``, the last) rather than on every step of the window they average: measuring
+    them took 8% of a step."""
     import torch
 
     class CpuSFTTrainer(base):
@@ -306,7 +307,8 @@ def _cpu_sft_trainer(base: type) -> type:
             return loss
 
         def _logs_this_step(self) -> bool:
-            """Whether the optimiser step under way ends with a log (transformers' rule for ``logging_steps``)."""
+            """Whether the optimiser step under way ends with a log (transformers' rule for ``logging_steps``), or is
+            the last."""
             upcoming, every = self.state.global_step + 1, self.state.logging_steps
             return (upcoming == 1 and self.args.logging_first_step) or bool(every and upcoming % every == 0) \
                 or upcoming >= self.state.max_steps
