@@ -154,7 +154,8 @@ def _scenarios(loaded: LoadedRecipe, catalog: Catalog) -> tuple[Scenarios, list[
              for name in targets[c]]
     warnings = [f"the default scenario mix drops {', '.join(dropped)}: no tool in the catalog can serve them; "
                 "the other kinds share their weight (set scenarios.mix to choose)"] if dropped else []
-    return Scenarios(mix=mix, distractors=spec.distractors, max_parallel=spec.max_parallel, cells=cells), warnings
+    return Scenarios(mix=mix, distractors=spec.distractors, max_parallel=spec.max_parallel, near_miss=spec.near_miss,
+                     cells=cells), warnings
 
 
 def _server_problems(loaded: LoadedRecipe, catalog: Catalog) -> list[Problem]:

@@ -45,6 +45,7 @@ class Scenarios(_PlanModel):
     mix: dict[str, float]
     distractors: int
     max_parallel: int
+    near_miss: float = 0.0
     cells: list[ScenarioCell]
 
 

@@ -34,6 +34,10 @@ class ScenariosSpec(SpecModel):
     """Plausible (same-domain) extra tools offered in 'multiple' and 'irrelevance' scenarios."""
     max_parallel: int = Field(default=3, ge=2, le=8)
     """Most calls in one parallel scenario."""
+    near_miss: float = Field(default=0.0, ge=0, le=1)
+    """Share of irrelevance scenarios that ask for what the target tool does while offering only its distractors
+    (the request of a 'single' or 'multiple' episode, without the tool that serves it), instead of asking for what
+    a far tool does: whether to call then depends on the offered tools, not on the request alone."""
 
     @field_validator("mix")
     @classmethod

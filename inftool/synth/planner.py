@@ -5,6 +5,7 @@ domain; BFCL counts as one catalog) ranked by TF-IDF similarity over names, desc
 parameters, leaving out tools the refinement judge calls redundant with the target, which would
 make the right choice ambiguous. An irrelevance scenario asks for what a far away tool does (none of
 the target's nearest tools, another catalog when there is one) while offering the target and its
+neighbours, or (a ``near_miss`` share of them) asks for what the target does while offering only its
 neighbours. A multi-step scenario chains a producer whose output (at any depth) has a field named
 and typed like one of the target's parameters. A stateful goal is planned on the target's environment itself
 (``inftool.synth.worlds``).
@@ -36,6 +37,8 @@ class ScenarioSettings:
     distractors: int = 3
     max_parallel: int = 3
     optional_share: float = 0.5
+    near_miss: float = 0.0
+    """Share of irrelevance goals asking for the target itself with only its distractors offered."""
     pins: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     """Argument values every planned call of a tool uses, by tool name (``roles.server.pin``, resolved)."""
 
@@ -197,6 +200,12 @@ class ScenarioPlanner:
         return self.stateful_planner().plan(tool.name, rng)
 
     def _irrelevance(self, tool: Tool, rng: random.Random) -> Goal:
+        if self.settings.near_miss and rng.random() < self.settings.near_miss:
+            offered = self._offer([], tool, rng)
+            if offered:  # the request a call episode of this tool makes, to tools that cannot serve it
+                goal = Goal("irrelevance", tool.name, offered, [])
+                goal.topic = tool.name
+                return goal
         offered = self._offer([tool.name], tool, rng)
         far = [n for n in self._far[tool.name] if n not in offered]
         goal = Goal("irrelevance", tool.name, offered, [])

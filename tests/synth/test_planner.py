@@ -276,6 +276,23 @@ def test_irrelevance_topic_is_never_a_tool_redundant_with_the_target(near_duplic
     assert not served, Counter(served)
 
 
+def test_near_miss_irrelevance_asks_for_the_target_with_only_its_distractors_offered(shipped):
+    """``scenarios.near_miss``: the request a call episode of the target makes, to the target's plausible
+    neighbours only (never a tool redundant with it), so that calling depends on the offered tools."""
+    planner = planner_for(shipped, near_miss=1.0)
+    for tool in shipped:
+        for seed in range(3):
+            goal = planner.plan("irrelevance", tool.name, random.Random(seed))
+            assert goal.topic == tool.name and tool.name not in goal.offered and goal.calls == []
+            assert len(goal.offered) == 3 and set(goal.offered) <= set(planner._neighbours[tool.name])
+    half = planner_for(shipped, near_miss=0.5)
+    near = sum(half.plan("irrelevance", t.name, random.Random(s)).topic == t.name for t in shipped for s in range(4))
+    assert 0.35 * 4 * len(shipped) <= near <= 0.65 * 4 * len(shipped)
+    lone = next(t for t in shipped if t.name == "search_flights")  # no neighbours to offer: the far-topic plan
+    goal = planner_for([lone], near_miss=1.0).plan("irrelevance", lone.name, random.Random(0))
+    assert goal.offered == [lone.name] and goal.topic is None
+
+
 # --- validity over large catalogs ----------------------------------------------------------------------
 
 
