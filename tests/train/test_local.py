@@ -287,6 +287,10 @@ def test_the_cpu_sft_metrics_are_measured_on_the_steps_that_log(setup, tmp_path)
     assert [step for step, logs in enumerate(measured, 1) if logs] == [1, 3, 6, 7]
     logged = [entry["step"] for entry in trainer.state.log_history if "entropy" in entry]
     assert logged[:3] == [1, 3, 6]
+    trainer.args.logging_strategy = "epoch"  # logs that do not fall on step counts: every step is measured
+    for step in range(7):
+        trainer.state.global_step = step
+        assert trainer._logs_this_step(), step
 
 
 def capped_model(vocab_size: int):
