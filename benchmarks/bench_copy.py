@@ -98,18 +98,23 @@ def provenance(items: list, results: list[dict]) -> Counter:
     return found
 
 
+_ARGUMENTS = re.compile(r'"arguments":\s*\{')
+_KEY = re.compile(r'\s*"(?:[^"\\]|\\.)*"\s*:\s*')
+_COMMA = re.compile(r"\s*,")
+
+
 def value_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the argument values (each top-level value of each call's ``arguments`` object)."""
     decoder, spans = json.JSONDecoder(), []
-    for opened in re.finditer(r'"arguments":\s*\{', text):
+    for opened in _ARGUMENTS.finditer(text):
         at = opened.end()
-        while key := re.compile(r'\s*"(?:[^"\\]|\\.)*"\s*:\s*').match(text, at):
+        while key := _KEY.match(text, at):
             try:
                 _, end = decoder.raw_decode(text, key.end())
             except ValueError:
                 break
             spans.append((key.end(), end))
-            comma = re.compile(r"\s*,").match(text, end)
+            comma = _COMMA.match(text, end)
             if not comma:
                 break
             at = comma.end()

@@ -5,7 +5,8 @@ Synthesises --episodes episodes of the recipe, builds its untrained tiny-scratch
 --steps optimiser steps twice from the same start, with the recipe's SFT batch size: once with TRL's
 SFTTrainer (its fused LM head: tiled log-probabilities, plain torch tiles on the CPU), once with the trainer
 `inftool.train.local.sft` uses on the CPU (the loss at the scored positions through the LM head and torch's
-cross-entropy). Prints the seconds per step of each and their first logged losses (the same quantity).
+cross-entropy). Prints the seconds per step of each and their first logged losses (the same quantity; logged
+every --logging-steps steps).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def main() -> None:
     parser.add_argument("--recipe", type=Path, default=REPO / "recipes" / "bfcl.yaml")
     parser.add_argument("--episodes", type=int, default=1200)
     parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--logging-steps", type=int, default=5,
+                        help="Log every N steps (the local trainer's 5). The CPU loss measures its entropy and top-1 "
+                             "only on the steps that log: --logging-steps 1 shows what measuring them costs.")
     args = parser.parse_args()
 
     import torch
@@ -60,7 +64,7 @@ def main() -> None:
                                per_device_train_batch_size=spec.train.sft.batch_size, max_steps=args.steps,
                                learning_rate=spec.train.sft.learning_rate, completion_only_loss=True,
                                max_length=tiny.max_length, train_sampling_strategy="group_by_length",
-                               logging_steps=1, save_strategy="no", disable_tqdm=True, activation_checkpointing=False)
+                               logging_steps=args.logging_steps, save_strategy="no", disable_tqdm=True, activation_checkpointing=False)
             trainer = local._quiet(trainer_class(model=AutoModelForCausalLM.from_pretrained(start), args=config,
                                                  train_dataset=Dataset.from_list(rows), processing_class=tokenizer))
             started = time.perf_counter()
