@@ -52,6 +52,21 @@ def test_procedural_stage_stores_verified_episodes_with_all_gates(write, tmp_pat
     assert 10 <= dict(splits)["heldout"] <= 50  # heldout share 0.25 of 120
 
 
+def test_near_miss_irrelevance_episodes_pass_the_gates_and_ask_for_a_tool_not_offered(write, tmp_path):
+    """``scenarios.near_miss: 1``: every irrelevance episode asks for what its target does, the target is not
+    offered, the assistant declines, and the gates accept it."""
+    loaded, compiled = recipe(write, str(tmp_path / "near"), """
+        scenarios: {mix: {single: 0.5, irrelevance: 0.5}, near_miss: 1.0}
+    """)
+    run_stage(loaded, compiled)
+    with Store.open(tmp_path / "near", read_only=True) as store:
+        episodes = [e for e in store.episodes(store.current_run()) if e["complexity"] == "irrelevance"]
+    assert len(episodes) >= 40 and all(e["accepted"] for e in episodes)
+    for episode in episodes:
+        assert episode["goal"]["topic"] == episode["tool"] and episode["tool"] not in episode["offered"]
+        assert not any(m.get("tool_calls") for m in episode["messages"])
+
+
 def test_same_recipe_and_seed_give_identical_episodes(write, tmp_path):
     for name in ("one", "two"):
         run_stage(*recipe(write, name))
