@@ -232,6 +232,39 @@ def test_description_examples():
     assert description_examples("No examples here.") == []
 
 
+def test_description_examples_read_the_quoted_values_of_choice_and_default_clauses():
+    assert description_examples("Phase transition. Can be 'melting', 'freezing', 'vaporization', 'condensation'.") == [
+        "melting", "freezing", "vaporization", "condensation"]
+    assert description_examples("Method to use. Choices are 'trapezoid' or 'simpson'. Default is 'trapezoid'.") == [
+        "trapezoid", "simpson"]
+    assert description_examples("The medium the charge is in. Default is 'vacuum'.") == ["vacuum"]
+    assert description_examples('Sort order; must be one of "asc", "desc".') == ["asc", "desc"]
+    assert description_examples("The roots to return: 'real' for real roots. Default value is 'real'.") == ["real"]
+    # unquoted words after such clauses are prose, not values
+    assert description_examples("Can be any positive number. Defaults to the current user.") == []
+
+
+def test_parameters_without_a_kind_take_the_values_their_description_names():
+    import random
+
+    from inftool.catalog import Tool
+    from inftool.synth.values.sampler import ValueSampler
+
+    tool = Tool(name="thermo_energy", original_name="thermo.energy", description="Energy of a phase change.",
+                parameters={"type": "object", "required": ["phase", "stops", "compound"], "properties": {
+                    "phase": {"type": "string", "description": "Phase transition. Can be 'melting' or 'freezing'."},
+                    "stops": {"type": "array", "items": {"type": "string"},
+                              "description": "Additional cities to stop at on the way."},
+                    "compound": {"type": "string", "description": "The name of the compound."}}}, source="test")
+    sampler, rng = ValueSampler(0), random.Random(0)
+    draws = [sampler.arguments(tool, rng) for _ in range(200)]
+    phases = [d["phase"] for d in draws]
+    assert set(phases) <= {"melting", "freezing"} | set(sampler.pool("word")) and \
+        sum(p in ("melting", "freezing") for p in phases) >= 150
+    assert {s for d in draws for s in d["stops"]} <= set(sampler.pool("city"))
+    assert {d["compound"] for d in draws} <= set(sampler.pool("substance"))
+
+
 def test_a_tool_without_parameters_gets_no_arguments():
     import random
 

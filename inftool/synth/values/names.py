@@ -80,6 +80,10 @@ STATIC: dict[str, tuple[str, ...]] = {k: _split(v) for k, v in {
     "species": "red fox|gray wolf|African elephant|bald eagle|monarch butterfly|blue whale|snow leopard|"
                "giant panda|green sea turtle|honey bee|koala|bottlenose dolphin",
     "plant": "tomato|basil|lavender|fern|sunflower|orchid|rosemary|snake plant|oak|maple",
+    "substance": "water|ice|ethanol|iron|copper|aluminum|lead|mercury|nitrogen|oxygen|carbon dioxide|salt|"
+                 "sugar|glycerol|acetone|benzene|methane|ammonia|gold|silver",
+    "ecosystem": "coral reef|tropical rainforest|temperate forest|grassland|wetland|tundra|desert|savanna|"
+                 "mangrove|freshwater lake|river delta|kelp forest|boreal forest|alpine meadow",
     "element": "Hydrogen|Helium|Carbon|Nitrogen|Oxygen|Iron|Copper|Gold|Silver|Sodium|Calcium|Uranium",
     "particle": "electron|proton|neutron|photon|muon|neutrino",
     "planet": "Mercury|Venus|Earth|Mars|Jupiter|Saturn|Uranus|Neptune",
@@ -178,6 +182,8 @@ TOKEN: dict[str, str] = {
     "band": "artist", "singer": "artist", "museum": "museum", "book": "book", "novel": "book", "song": "song", "track": "song", "movie": "movie",
     "film": "movie", "show": "movie", "game": "game", "platform": "platform", "instrument": "instrument",
     "species": "species", "animal": "species", "plant": "plant", "element": "element", "particle": "particle",
+    "substance": "substance", "chemical": "substance", "compound": "substance", "liquid": "substance",
+    "ecosystem": "ecosystem", "habitat": "ecosystem", "biome": "ecosystem", "stop": "city", "waypoint": "city",
     "planet": "planet", "condition": "condition", "disease": "condition", "symptom": "condition",
     "illness": "condition", "medication": "medication", "drug": "medication", "medicine": "medication",
     "product": "product", "brand": "brand", "manufacturer": "brand", "material": "material",
@@ -205,7 +211,8 @@ DESCRIPTION_HINTS: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p, re.
 _DESCRIPTION_NOUNS = frozenset(("city", "location", "country", "address", "company", "team", "player", "artist",
                                 "language", "currency", "email", "book", "movie", "song", "game", "species",
                                 "restaurant", "hotel", "museum", "instrument", "product", "brand", "ingredient", "dish",
-                                "cuisine", "genre", "sport", "league", "planet", "element", "medication", "disease"))
+                                "cuisine", "genre", "sport", "league", "planet", "element", "medication", "disease",
+                                "substance", "ecosystem"))
 """Nouns that, early in a description, say what a vaguely named parameter holds."""
 
 
@@ -259,6 +266,7 @@ def kind_for(name: str, description: str = "") -> str | None:
         if kind:
             return kind
     words = re.findall(r"[a-z]+", description.lower().split(",")[0])[:8]
+    words = [singular(w) for w in words]  # 'Additional cities or points of interest' -> city
     return next((TOKEN[w] for w in words if w in _DESCRIPTION_NOUNS), None)  # 'Starting location' -> location
 
 

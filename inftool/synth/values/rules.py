@@ -281,6 +281,11 @@ def numeric_range(name: str, description: str, integer: bool) -> _R | None:
 # --- examples in descriptions --------------------------------------------------------------------
 
 _MARKER = re.compile(r"\b(?:e\.g\.?|for example|for instance|such as|example(?=[:,]))[:,]?\s*", re.IGNORECASE)
+_CHOICES = re.compile(r"\b(?:can be|could be|may be|must be|should be|one of|either|i\.e\.?|(?:choices|options) are|"
+                      r"(?:allowed|possible|supported|valid) values(?: are)?|defaults? (?:value )?(?:is|to))[:,]?\s*",
+                      re.IGNORECASE)
+"""Clauses that name a parameter's values ('Can be 'melting', 'freezing'', 'Default is 'vacuum''): only their
+quoted values count, since what follows such words unquoted is usually prose ('can be any positive number')."""
 _STOP = re.compile(r"\)|;|\.\s+[A-Z(]|\.$|\s+etc\b|\s+-\s+|\n")
 _QUOTED = re.compile(r"'([^']{1,60})'|\"([^\"]{1,60})\"|`([^`]{1,60})`")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -295,16 +300,21 @@ def _span(rest: str) -> str:
 
 
 def description_examples(description: str, pairs: bool = False) -> list[str]:
-    """Example values a description mentions, as text, e.g. 'City and state, e.g. Boston, MA' -> ['Boston, MA'].
+    """Example values a description mentions, as text, e.g. 'City and state, e.g. Boston, MA' -> ['Boston, MA'],
+    "Can be 'melting' or 'freezing'" -> ['melting', 'freezing'].
 
     ``pairs``: two capitalised comma parts are one value ('Lisbon, Portugal'), as for locations.
     """
     found: list[str] = []
-    for marker in _MARKER.finditer(description or ""):
+    markers = sorted([(m, False) for m in _MARKER.finditer(description or "")] +
+                     [(m, True) for m in _CHOICES.finditer(description or "")], key=lambda pair: pair[0].start())
+    for marker, quoted_only in markers:
         span = _span(description[marker.end():]).strip().rstrip(".,")
         quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(span)]
         if quoted and not re.sub(r"[\s,/]|\bor\b|\band\b|\betc\b", "", _QUOTED.sub("", span)):
             found += quoted  # "'IPR', 'Patent' or 'Commercial'"
+            continue
+        if quoted_only:
             continue
         if re.search(r"[(){}=]|\[.*\]", span.strip("[]")):
             found += [span] if len(span) <= 80 else []  # an expression: one example, not a list
