@@ -3,8 +3,8 @@ byte-level BPE tokenizer trained here on the catalog and the synthesised text, a
 that renders the offered tools and the assistant's tool calls. Nothing is downloaded.
 
 The template lists each tool on one line, ``name(param: type, optional?: type): description`` (the
-description cut at ``description_chars``, 160 by default): a scratch model this small learns from short prompts, and the
-full JSON Schemas would triple every prompt.
+description cut at ``description_chars``, 160 by default; at 0 the line ends at the parameters): a scratch
+model this small learns from short prompts, and the full JSON Schemas would triple every prompt.
 
 Tool calls are rendered as ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``, the form
 ``inftool.evaluate.parse_calls`` reads back. torch, transformers and tokenizers are imported here only.
@@ -23,8 +23,9 @@ CHAT_TEMPLATE = (
     "{% for t in tools %}{% set f = t['function'] if 'function' in t else t %}"
     "{% set p = f.get('parameters') or {} %}{% set req = p.get('required') or [] %}"
     "{{ f['name'] }}({% for k, v in (p.get('properties') or {}).items() %}{{ k }}{% if k not in req %}?{% endif %}: "
-    "{{ v.get('type') or 'any' }}{% if not loop.last %}, {% endif %}{% endfor %}): "
-    "{{ (f.get('description') or '')[:DESCRIBE] }}\n{% endfor %}</tools><|im_end|>\n"
+    "{{ v.get('type') or 'any' }}{% if not loop.last %}, {% endif %}{% endfor %})"
+    "{% set d = (f.get('description') or '')[:DESCRIBE] %}{{ ': ' ~ d if d else '' }}\n{% endfor %}"
+    "</tools><|im_end|>\n"
     "{% endif %}"
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
     "{% if m.get('tool_calls') %}{% for c in m['tool_calls'] %}<tool_call>{\"name\": {{ c['function']['name'] | tojson }}, "
@@ -92,13 +93,19 @@ def build_model(spec: Any, tokenizer, seed: int = 0):
     return LlamaForCausalLM(config)
 
 
+SCAFFOLD = ("system\n<tools>", "</tools>", "user\n", "assistant\n", "tool\n")
+"""The template's own words between its special tokens, which every example repeats."""
+
+
 def corpus(tools: Iterable[dict[str, Any]], conversations: Iterable[list[dict[str, Any]]]) -> list[str]:
     """Texts to train the tokenizer on: each tool's JSON and each conversation as the template renders it
-    (without a tokenizer: the rendering is plain text, so the BPE sees what the model will see)."""
+    (without a tokenizer: the rendering is plain text, so the BPE sees what the model will see), the template's
+    scaffold once per conversation (so ``system`` is one token rather than ``s``, ``yst``, ``em``)."""
     import json
 
     texts = [json.dumps(tool) for tool in tools]
     for messages in conversations:
+        texts.extend(SCAFFOLD)
         for message in messages:
             for call in message.get("tool_calls") or []:
                 texts.append(f'<tool_call>{{"name": {json.dumps(call["function"]["name"])}, '

@@ -57,6 +57,23 @@ def test_the_chat_template_renders_tools_and_calls_that_parse_back(checkpoint, e
     assert len(ids) < len(text) / 1.5  # merges learned from the catalog (bytes alone would be 1 token each)
 
 
+def test_tool_lines_without_a_description_end_at_the_parameters_and_the_scaffold_is_whole_tokens(episodes):
+    from inftool.train.tiny import corpus, train_tokenizer
+
+    tools, stored = episodes
+    texts = corpus(tools, [e["messages"] for e in stored])
+    bare, described = (train_tokenizer(texts, SPEC.vocab_size, description_chars=chars) for chars in (0, 20))
+    episode = stored[0]
+    lines = [bare.apply_chat_template(episode["messages"], tools=episode["tools"], tokenize=False),
+             described.apply_chat_template(episode["messages"], tools=episode["tools"], tokenize=False)]
+    tool_lines = [text.split("<tools>")[1].split("</tools>")[0].splitlines() for text in lines]
+    assert len(tool_lines[0]) == len(tool_lines[1]) == len(episode["tools"])
+    assert all(line.endswith(")") for line in tool_lines[0])
+    assert all(d.startswith(b + ": ") for b, d in zip(*tool_lines, strict=True) if "): " in d)
+    pieces = [bare.decode([i]) for i in bare(lines[0], add_special_tokens=False)["input_ids"]]
+    assert {"system", "tools", "user"} <= set(pieces)
+
+
 def test_the_model_loads_and_generates_as_a_local_policy(checkpoint):
     from transformers import AutoModelForCausalLM
 
