@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 
 from inftool.catalog import Tool, read_bfcl, read_spec
 from inftool.errors import DataUnavailableError
+from inftool.synth.values.names import kind_for
 from inftool.synth.values.regex_sample import sample_pattern
 from inftool.synth.values.rules import description_examples
 from inftool.synth.values.sampler import ValueSampler
@@ -240,29 +241,26 @@ def test_description_examples_read_the_quoted_values_of_choice_and_default_claus
     assert description_examples("The medium the charge is in. Default is 'vacuum'.") == ["vacuum"]
     assert description_examples('Sort order; must be one of "asc", "desc".') == ["asc", "desc"]
     assert description_examples("The roots to return: 'real' for real roots. Default value is 'real'.") == ["real"]
-    # unquoted words after such clauses are prose, not values
+    # unquoted words after such clauses are prose, not values; a quoted format is not a value either
     assert description_examples("Can be any positive number. Defaults to the current user.") == []
+    assert description_examples("Start date; must be 'YYYY-MM-DD', e.g. 'MM/DD/YYYY' or 'HH:MM'.") == []
 
 
 def test_parameters_without_a_kind_take_the_values_their_description_names():
-    import random
-
-    from inftool.catalog import Tool
-    from inftool.synth.values.sampler import ValueSampler
-
     tool = Tool(name="thermo_energy", original_name="thermo.energy", description="Energy of a phase change.",
-                parameters={"type": "object", "required": ["phase", "stops", "compound"], "properties": {
+                parameters={"type": "object", "required": ["phase", "stops", "reagent"], "properties": {
                     "phase": {"type": "string", "description": "Phase transition. Can be 'melting' or 'freezing'."},
                     "stops": {"type": "array", "items": {"type": "string"},
                               "description": "Additional cities to stop at on the way."},
-                    "compound": {"type": "string", "description": "The name of the compound."}}}, source="test")
+                    "reagent": {"type": "string", "description": "The substance to heat."}}}, source="test")
     sampler, rng = ValueSampler(0), random.Random(0)
     draws = [sampler.arguments(tool, rng) for _ in range(200)]
     phases = [d["phase"] for d in draws]
     assert set(phases) <= {"melting", "freezing"} | set(sampler.pool("word")) and \
         sum(p in ("melting", "freezing") for p in phases) >= 150
     assert {s for d in draws for s in d["stops"]} <= set(sampler.pool("city"))
-    assert {d["compound"] for d in draws} <= set(sampler.pool("substance"))
+    assert {d["reagent"] for d in draws} <= set(sampler.pool("substance"))
+    assert kind_for("stop_sequence", "Where generation stops.") is None  # 'stop' is not a place
 
 
 def test_a_tool_without_parameters_gets_no_arguments():

@@ -286,6 +286,8 @@ _CHOICES = re.compile(r"\b(?:can be|could be|may be|must be|should be|one of|eit
                       re.IGNORECASE)
 """Clauses that name a parameter's values ('Can be 'melting', 'freezing'', 'Default is 'vacuum''): only their
 quoted values count, since what follows such words unquoted is usually prose ('can be any positive number')."""
+_PLACEHOLDER = re.compile(r"[ymdhs]{1,4}(?:[-/:. T][ymdhs]{1,4})+", re.IGNORECASE)
+"""A format written as letters ('YYYY-MM-DD', 'HH:MM'), which a description quotes as if it were a value."""
 _STOP = re.compile(r"\)|;|\.\s+[A-Z(]|\.$|\s+etc\b|\s+-\s+|\n")
 _QUOTED = re.compile(r"'([^']{1,60})'|\"([^\"]{1,60})\"|`([^`]{1,60})`")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -327,7 +329,7 @@ def description_examples(description: str, pairs: bool = False) -> list[str]:
         else:
             parts = [q.strip() for p in parts for q in re.split(r"\s+or\s+|\s+and\s+", p) if q.strip()]
         found += [p for p in parts if len(p) <= 60 and len(p.split()) <= 6]
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(f for f in found if not _PLACEHOLDER.fullmatch(f)))
 
 
 def as_number(text: str, integer: bool) -> float | None:
