@@ -6,7 +6,8 @@ Synthesises --episodes episodes of the recipe, builds its untrained tiny-scratch
 SFTTrainer (its fused LM head: tiled log-probabilities, plain torch tiles on the CPU), once with the trainer
 `inftool.train.local.sft` uses on the CPU (the loss at the scored positions through the LM head and torch's
 cross-entropy). Prints the seconds per step of each and their first logged losses (the same quantity; logged
-every --logging-steps steps).
+every --logging-steps steps), and the examples' mean length in tokens (what the policy's template and tokenizer
+make of the recipe's episodes).
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def main() -> None:
         tiny = spec.models[spec.train.policy].tiny
         start = build_tiny(tiny, tools, [e["messages"] for e in episodes], Path(scratch) / "tiny", seed=spec.seed)
         tokenizer = AutoTokenizer.from_pretrained(start)
-        rows = sft_data(episodes, tokenizer, tiny.max_length).rows
+        data = sft_data(episodes, tokenizer, tiny.max_length)
+        rows = data.rows
         torch.set_num_threads(spec.train.threads or 2)
         found = {}
         for name, trainer_class in (("trl", SFTTrainer), ("inftool cpu", local._cpu_sft_trainer(SFTTrainer))):
@@ -64,7 +66,8 @@ def main() -> None:
                                per_device_train_batch_size=spec.train.sft.batch_size, max_steps=args.steps,
                                learning_rate=spec.train.sft.learning_rate, completion_only_loss=True,
                                max_length=tiny.max_length, train_sampling_strategy="group_by_length",
-                               logging_steps=args.logging_steps, save_strategy="no", disable_tqdm=True, activation_checkpointing=False)
+                               logging_steps=args.logging_steps, save_strategy="no", disable_tqdm=True,
+                               activation_checkpointing=False)
             trainer = local._quiet(trainer_class(model=AutoModelForCausalLM.from_pretrained(start), args=config,
                                                  train_dataset=Dataset.from_list(rows), processing_class=tokenizer))
             started = time.perf_counter()
@@ -72,7 +75,8 @@ def main() -> None:
             seconds = time.perf_counter() - started
             losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
             found[name] = {"seconds_per_step": round(seconds / args.steps, 3), "first_losses": losses[:3]}
-    print(json.dumps({"recipe": str(args.recipe), "examples": len(rows), "steps": args.steps,
+    print(json.dumps({"recipe": str(args.recipe), "examples": len(rows),
+                      "tokens_per_example": round(data.tokens / len(rows), 1), "steps": args.steps,
                       "batch_size": spec.train.sft.batch_size, "machine": cpu_model(), **found}, indent=1))
 
 
