@@ -171,6 +171,8 @@ def main() -> None:
     parser.add_argument("--intermediate-size", type=int, default=None, help="MLP width (default 4 x hidden size).")
     parser.add_argument("--heads", type=int, default=6)
     parser.add_argument("--kv-heads", type=int, default=2)
+    parser.add_argument("--init-std", type=float, default=0.02,
+                        help="Standard deviation of the initial weights (the policy's init_std; transformers' 0.02).")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=450)
@@ -206,7 +208,7 @@ def main() -> None:
     spec = TinyScratchSpec(vocab_size=args.vocab_size, tokenizer=args.tokenizer,
                            description_chars=args.description_chars, hidden_size=args.hidden_size, layers=args.layers,
                            intermediate_size=args.intermediate_size,
-                           heads=args.heads, kv_heads=args.kv_heads)
+                           heads=args.heads, kv_heads=args.kv_heads, init_std=args.init_std)
     tools = json.loads((run / "tools.json").read_text())
     tokenizer = tiny.train_tokenizer(tiny.corpus(tools, [e["messages"] for e in train]), spec.vocab_size,
                                      spec.tokenizer, spec.description_chars)

@@ -109,6 +109,10 @@ class TinyScratchSpec(SpecModel):
     """Size of the BPE vocabulary trained on the catalog and the synthesised text."""
     max_length: int = Field(default=512, ge=64)
     """Longest sequence in tokens (prompt + completion)."""
+    init_std: float = Field(default=0.06, gt=0)
+    """Standard deviation of the random initial weights (transformers' ``initializer_range``, 0.02 there, a value
+    made for models several times wider). At 128 wide, 0.06 learns a request's values into the calls about twice
+    as fast per step as 0.02, and 0.1 is worse than either (``benchmarks/bench_copy.py --init-std``)."""
     description_chars: int = Field(default=160, ge=0)
     """Characters of each tool's description in the prompt's tool lines (the prompt is most of every example)."""
     tokenizer: Literal["bpe", "copy", "words"] = "bpe"

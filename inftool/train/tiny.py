@@ -85,7 +85,7 @@ def build_model(spec: Any, tokenizer, seed: int = 0):
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=spec.hidden_size,
                          intermediate_size=spec.intermediate_size or 4 * spec.hidden_size,
                          num_hidden_layers=spec.layers, num_attention_heads=spec.heads,
-                         num_key_value_heads=spec.kv_heads,
+                         num_key_value_heads=spec.kv_heads, initializer_range=spec.init_std,
                          max_position_embeddings=spec.max_length, tie_word_embeddings=True,
                          pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
                          eos_token_id=tokenizer.eos_token_id)

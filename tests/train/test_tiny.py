@@ -114,6 +114,17 @@ def test_the_mlp_width_is_four_times_the_hidden_size_unless_the_spec_sets_it(epi
     assert narrow.model.layers[0].mlp.gate_proj.out_features == 48
 
 
+@pytest.mark.parametrize("std", [0.02, 0.06])
+def test_the_initial_weights_have_the_specs_standard_deviation(episodes, std):
+    from inftool.train.tiny import build_model, train_tokenizer
+
+    tools, _ = episodes
+    tokenizer = train_tokenizer([json.dumps(t) for t in tools], SPEC.vocab_size)
+    model = build_model(SPEC.model_copy(update={"init_std": std}), tokenizer)
+    assert model.config.initializer_range == std
+    for weight in (model.model.layers[0].mlp.gate_proj.weight, model.model.embed_tokens.weight):
+        assert float(weight.std()) == pytest.approx(std, rel=0.1)
+
 @pytest.mark.parametrize(("style", "word_same", "number_same"), [("bpe", False, True), ("words", True, True),
                                                                   ("copy", True, True)])
 def test_tokenizer_styles_decide_whether_a_value_is_the_same_tokens_in_request_and_call(episodes, style, word_same,
