@@ -125,6 +125,7 @@ def test_the_initial_weights_have_the_specs_standard_deviation(episodes, std):
     for weight in (model.model.layers[0].mlp.gate_proj.weight, model.model.embed_tokens.weight):
         assert float(weight.detach().std()) == pytest.approx(std, rel=0.1)
 
+
 @pytest.mark.parametrize(("style", "word_same", "number_same"), [("bpe", False, True), ("words", True, True),
                                                                   ("copy", True, True)])
 def test_tokenizer_styles_decide_whether_a_value_is_the_same_tokens_in_request_and_call(episodes, style, word_same,
