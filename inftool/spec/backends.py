@@ -112,7 +112,8 @@ class TinyScratchSpec(SpecModel):
     init_std: float = Field(default=0.06, gt=0)
     """Standard deviation of the random initial weights (transformers' ``initializer_range``, 0.02 there, a value
     made for models several times wider). At 128 wide, 0.06 writes about twice the exact calls of 0.02 after the
-    same 1,100 SFT steps, with the lowest mean loss on the values of 0.02-0.1 (``benchmarks/bench_copy.py --init-std``)."""
+    same 1,100 SFT steps, with the lowest mean loss on the values of 0.02-0.1
+    (``benchmarks/bench_copy.py --init-std``)."""
     description_chars: int = Field(default=160, ge=0)
     """Characters of each tool's description in the prompt's tool lines (the prompt is most of every example)."""
     tokenizer: Literal["bpe", "copy", "words"] = "bpe"
