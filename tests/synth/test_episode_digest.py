@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "ad20a0b6191920c1f058af0017c7b23b0f0caf704399dae55fc0c36eb91b5b80"
+SMOKE_DIGEST = "045b57b6181ba4ac67b301b2b49c84197d49e47c8b1d22afa5eb538d426015fd"
 
 
 def episodes_digest(run_dir: Path) -> str:

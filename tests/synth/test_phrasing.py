@@ -11,8 +11,9 @@ import pytest
 from inftool.catalog import Tool, read_bfcl, read_spec
 from inftool.core.episode import Call, Goal, Link
 from inftool.errors import DataUnavailableError
+from inftool.synth.language.parts import scene, tool_words
 from inftool.synth.language.phrasing import PERSONAS, Phraser
-from inftool.synth.language.wording import label, task_phrase
+from inftool.synth.language.wording import label, task_phrase, value_text
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGS = sorted((REPO / "catalog").glob("*.yaml")) + [REPO / "catalog" / "openapi" / "library.yaml"]
@@ -165,3 +166,47 @@ def test_same_rng_same_text(tools):
 
     assert texts(1) == texts(1)
     assert texts(1) != texts(2)
+
+
+def _tool(name: str, description: str, properties: dict) -> Tool:
+    return Tool(name=name, original_name=name, source="test", description=description,
+                parameters={"type": "object", "properties": properties, "required": list(properties)})
+
+
+def test_a_scene_sets_up_the_thing_the_task_is_about():
+    circle = _tool("circle_area", "Calculates the area of a circle.",
+                   {"radius": {"type": "number"}, "unit": {"type": "string"}})
+    words, rng = tool_words(circle), random.Random(0)
+    texts = [scene(words, {"radius": 4.5, "unit": "cm"}, rng, False, set()) for _ in range(40)]
+    for text in texts:  # the measure sets up the circle, the question names it again, the rest stays attached
+        assert re.search(r"\b(a|A) circle (has|with) a radius of 4\.5\b", text), text
+        assert re.search(r"\b(the|this|that) circle\b", text) and "cm" in text, text
+    assert len(set(texts)) >= 10
+    assert scene(words, {"unit": "cm"}, rng, False, set()) is None  # no measure: no scene
+    assert scene(words, {"radius": 4.5}, rng, False, {"radius"}) is None  # a withheld value is not stated
+    primes = _tool("prime_factors", "Computes the prime factors of a number.", {"number": {"type": "integer"}})
+    assert scene(tool_words(primes), {"number": 60}, rng, False, set()) is None  # 'a number has a number of 60'
+    flights = _tool("flights", "Search flights between two airports.", {"adults": {"type": "integer"}})
+    assert scene(tool_words(flights), {"adults": 2}, rng, False, set()) is None  # the task names no single thing
+
+
+def test_numbered_siblings_are_said_as_ordinals():
+    mix = _tool("mix", "Mix two bodies.", {"mass1": {"type": "number"}, "mass2": {"type": "number"},
+                                           "temperature_1": {"type": "number"}, "ipv4": {"type": "string"}})
+    labels = {k: w.label for k, w in tool_words(mix).params.items()}
+    assert labels == {"mass1": "first mass", "mass2": "second mass", "temperature_1": "temperature 1",
+                      "ipv4": "ipv4"}  # a lone numbered name keeps its number
+
+
+def test_ranges_bounds_and_points_read_as_people_say_them():
+    tool = _tool("integrate", "Integrates a function.", {
+        "start_x": {"type": "integer"}, "end_x": {"type": "integer"}, "interval": {"type": "array"},
+        "x_value": {"type": "number", "description": "The point at which to evaluate."},
+        "time": {"type": "number", "description": "Elapsed time in seconds."}})
+    words, rng = tool_words(tool), random.Random(0)
+    assert words.param("start_x").preps == ("from {v}",) and "to {v}" in words.param("end_x").preps
+    assert words.param("x_value").preps == ("at {v}",)
+    assert words.param("time").preps and all(value_text(3, words.param("time"), rng, False) == "3 seconds"
+                                             for _ in range(10))  # a measure's preposition takes its unit
+    assert {value_text([1, 3], words.param("interval"), rng, False) for _ in range(20)} == \
+        {"from 1 to 3", "between 1 and 3"}

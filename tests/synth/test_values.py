@@ -168,6 +168,23 @@ def test_realistic_values_by_name():
         assert dates["end_date"] > dates["start_date"]
 
 
+def test_a_free_form_map_takes_the_keys_and_values_its_description_names():
+    sampler, rng = ValueSampler(0), random.Random(0)
+    grades = {"type": "object", "description": "A dictionary where keys represent subjects and values represent scores"}
+    for _ in range(20):
+        value = sampler.value("gradeDict", grades, rng, grades["description"])
+        assert 2 <= len(value) <= 3 and all(type(v) is int and 50 <= v <= 100 for v in value.values()), value
+        assert all(k in sampler.pool("topic") for k in value), value
+    typed = {"type": "object", "description": "Keys are product names, values are prices.",
+             "additionalProperties": {"type": "string"}}
+    assert all(isinstance(v, str) for v in sampler.value("prices", typed, rng, typed["description"]).values())
+    untyped = {**typed, "additionalProperties": True}
+    assert all(isinstance(v, float) for v in sampler.value("prices", untyped, rng, typed["description"]).values())
+    plain = {"type": "object", "description": "Extra labels."}
+    assert all(isinstance(v, str) and k in sampler.pool("word") for k, v in
+               sampler.value("labels", plain, rng, plain["description"]).items())
+
+
 def test_a_formula_parameter_gets_a_formula_in_x():
     """A `function` to integrate is a formula (``3x^2 - 2x + 1``, ``x**3 + 4*x``), not a word from a pool; a
     `function` that is not mathematical, and the variable of a formula, are not formulas."""

@@ -13,17 +13,17 @@ from inftool.synth.language.wording import ParamWords, bool_phrase, join, param_
 DIRECT_SHARE = 12
 """Most people state the task directly ("Calculate the area of a circle with radius 5."): the plain frame is
 weighted as this many of the others (polite frames alone were what gave synthetic requests away most)."""
-FRAMES = ("{c}.",) * DIRECT_SHARE + (
+FRAMES = ("{c}.",) * DIRECT_SHARE + ("Can you {c}?",) * (DIRECT_SHARE // 3) + (
     "Please {c}.", "Can you {c}?", "Could you {c}?", "Could you please {c}?", "Would you {c}?",
-    "Can you please {c}?", "I need you to {c}.", "I'd like you to {c}.", "I want you to {c}.", "I need to {c}.",
-    "I want to {c}.", "I'd like to {c}.", "I'm trying to {c}.", "I have to {c}.", "Help me {c}.",
-    "Could you help me {c}?", "Is it possible to {c}?", "Is there a way to {c}?", "Let's {c}.",
+    "Can you please {c}?", "I need you to {c}.", "I need to {c}.",
+    "I want to {c}.", "I'd like to {c}.", "I'm trying to {c}.", "Help me {c}.",
+    "Could you help me {c}?", "Is it possible to {c}?", "Let's {c}.",
     "Go ahead and {c}.", "I was hoping you could {c}.", "Quick favor: {c}.", "Would you be able to {c}?",
     "Any chance you could {c}?", "Mind helping me {c}?", "I'd appreciate it if you could {c}.",
     "Would you mind if we {c}?", "Can we {c}?", "Need to {c}.", "Please go ahead and {c}.", "Kindly {c}.",
-    "My goal is to {c}.", "What I need is to {c}.", "Can you {c} for me?", "Could you {c} for me, please?",
+    "Can you {c} for me?",
 )
-NP_FRAMES = ("What is {c}?",) * (DIRECT_SHARE // 3) + (
+NP_FRAMES = ("What is {c}?", "Find {c}.") * (DIRECT_SHARE // 3) + ("Can you find {c}?", "What would be {c}?") + (
     "What is {c}?", "What's {c}?", "I need {c}.", "Can you tell me {c}?", "Could you find out {c}?",
     "I'm looking for {c}.", "Give me {c}.", "Tell me {c}.", "I'd like to know {c}.", "Do you know {c}?",
     "I'm curious about {c}.", "Please get me {c}.", "Could you look up {c}?", "I want {c}.",
@@ -53,6 +53,13 @@ SEQUENCE = {
     "prepare": ("before that,", "to figure that out, first", "for that, first", "you'll need to first",
                 "to get there,", "start by having to"),
 }
+SCENES = ("{A} has {attrs}.", "I have {a} with {attrs}.", "Suppose {a} has {attrs}.", "Consider {a} with {attrs}.",
+          "There is {a} with {attrs}.", "Take {a} with {attrs}.", "{A} with {attrs}:", "Given {a} with {attrs},")
+"""Scenes: the values as properties of the thing the tool works on ('A circle has a radius of 5. What is the area
+of the circle?'), the way people set up a question, rather than as the tool's arguments."""
+_OBJECT = re.compile(r"\b(?:of|for|on|from) (a|an) ((?:[\w-]+ ){0,2}[\w-]*[^\Ws])"
+                     r"(?=$| (?:that|in|with|carrying|after|within|between|at|from|to|on|for)\b)")
+"""The thing a task is about: the first singular 'of a ...' phrase ('of a circle', 'of an object in motion')."""
 # Attribute layouts: how the arguments that are not prepositional phrases are attached to the verb phrase.
 _ATTR_STYLES = (
     (" with {list}", ("{L} {V}", "a {L} of {V}", "{L} of {V}")),
@@ -62,7 +69,6 @@ _ATTR_STYLES = (
     (": {list}", ("{L} {V}", "{L}: {V}", "{L} = {V}")),
     (", {list}", ("{L} {V}", "a {L} of {V}")),
     (" - {list}", ("{L} {V}", "{L}: {V}")),
-    (" for {list}", ("{L} {V}", "a {L} of {V}")),
     (" given {list}", ("{L} {V}", "a {L} of {V}")),
 )
 _SENTENCES = ("The {L} {is} {V}.", "{Lc}: {V}.", "Use {V} for the {L}.", "{Lc} should be {V}.", "Set the {L} to {V}.",
@@ -86,7 +92,27 @@ class ToolWords:
 
 def tool_words(tool: Tool) -> ToolWords:
     vp, np = task_phrase(tool.description, tool.name)
-    return ToolWords(vp, np, {k: param_words(k, v) for k, v in tool.properties.items()})
+    params = {k: param_words(k, v) for k, v in tool.properties.items()}
+    _number_siblings(params)
+    return ToolWords(vp, np, params)
+
+
+_NUMBERED = re.compile(r"([a-z][a-z ]*[a-z]) ?([1-4])")
+_ORDINALS = {"1": "first", "2": "second", "3": "third", "4": "fourth"}
+
+
+def _number_siblings(params: dict[str, ParamWords]) -> None:
+    """Numbered siblings as people say them: mass1, mass2 -> 'first mass', 'second mass' (only when at least two
+    parameters share the stem, so 'ipv4' or 'http2' alone keep their names)."""
+    stems: dict[str, list[tuple[ParamWords, str]]] = {}
+    for words in params.values():
+        found = _NUMBERED.fullmatch(words.label)
+        if found:
+            stems.setdefault(found.group(1), []).append((words, found.group(2)))
+    for stem, numbered in stems.items():
+        if len(numbered) >= 2:
+            for words, digit in numbered:
+                words.label = f"{_ORDINALS[digit]} {stem}"
 
 
 def attach(head: str, args: str) -> str:
@@ -169,3 +195,42 @@ def _sentence(words: ParamWords, value: Any, rng: random.Random, vague: bool) ->
     text = value_text(value, words, rng, vague)
     lab = words.label
     return rng.choice(_SENTENCES).format(L=lab, Lc=lab[:1].upper() + lab[1:], V=text, **{"is": _is(lab)})
+
+
+def scene(words: ToolWords, arguments: dict[str, Any], rng: random.Random, vague: bool, skip: set[str]) -> str | None:
+    """The request as a scene (see ``SCENES``): the plain measures set up the thing the task is about, then the
+    question names it again ('... of the circle'). None when the task names no such thing or no argument is a
+    plain measure (a number with no preposition, count noun or one-letter name)."""
+    found = _OBJECT.search(words.vp)
+    if not found:
+        return None
+    measures, rest = [], {}
+    for key, value in arguments.items():
+        if key in skip:
+            continue
+        param = words.param(key)
+        plain = type(value) in (int, float) and not param.preps and len(param.label) > 1 and \
+            not (param.count_noun and type(value) is int) and param.label not in found.group(2)
+        if plain:
+            measures.append((key, value))
+        else:
+            rest[key] = value
+    if not measures:
+        return None
+    if len(measures) > 1 and rng.random() < 0.5:
+        rng.shuffle(measures)
+    attrs = join([_attribute(words.param(k), v, value_text(v, words.param(k), rng, vague),
+                             ("{L} of {V}",) if _is(words.param(k).label) == "are" else ("a {L} of {V}",), rng)
+                  for k, v in measures], rng)
+    thing = f"{found.group(1)} {found.group(2)}"
+    setup = rng.choice(SCENES).format(A=capitalise(thing), a=thing, attrs=attrs)
+    named = found.group(0).replace(f" {found.group(1)} ", f" {rng.choice(('the', 'the', 'this', 'that'))} ", 1)
+    vp = words.vp[: found.start()] + named + words.vp[found.end():]
+    more = args_text(words, rest, rng, vague, set())
+    if words.np and found.group(0) in words.np and not more and rng.random() < 0.5:
+        question = frame(NP_FRAMES, rng=rng, clause=words.np.replace(found.group(0), named, 1))
+    else:
+        question = frame(FRAMES, rng=rng, clause=attach(vp, more))
+    if setup.endswith(",") and question[:2] not in ("I ", "I'"):
+        question = question[:1].lower() + question[1:]
+    return f"{setup} {question}"

@@ -30,6 +30,7 @@ from inftool.synth.language.parts import (
     capitalise,
     finish,
     frame,
+    scene,
     tool_words,
 )
 from inftool.synth.language.replies import Replies
@@ -47,6 +48,15 @@ PERSONAS = [
     "a librarian", "a pharmacist", "a music producer", "a hobbyist gardener", "a consultant between flights",
     "a community organiser",
 ]
+
+
+SAME = ("do the same for", "do the same with", "repeat it for", "the same again for")
+ORDINALS = ("first", "second", "third", "fourth")
+_COUNTS = {2: "two", 3: "three", 4: "four"}
+_PREPOSITIONS = frozenset("with where using for from given at in on to into until through departing leaving heading "
+                          "going matching returning starting".split())
+SCENE_SHARE = 0.3
+"""The share of single-call requests set up as a scene where the task allows one (``parts.scene``)."""
 
 
 class Phraser(Replies, TurnWords):
@@ -95,8 +105,12 @@ class Phraser(Replies, TurnWords):
         return clauses
 
     def _framed_single(self, words: ToolWords, call: Call, rng: random.Random, vague: bool, skip: set[str]) -> str:
+        if rng.random() < SCENE_SHARE:
+            setup = scene(words, call.arguments, rng, vague, skip)
+            if setup:
+                return setup
         args = args_text(words, call.arguments, rng, vague, skip)
-        if words.np and rng.random() < 0.3:
+        if words.np and rng.random() < 0.45:
             return frame(NP_FRAMES, rng=rng, clause=attach(words.np, args))
         if args and rng.random() < 0.15:  # details first, then the ask
             detail = args_text(words, call.arguments, rng, vague, skip, sentences=True)
@@ -114,7 +128,13 @@ class Phraser(Replies, TurnWords):
         head = attach(words.vp, args_text(words, shared, rng, vague, skip))
         if not all(diffs):  # the same call more than once
             return f"{head} {'twice' if len(calls) == 2 else f'{len(calls)} times'}"
-        style = rng.randrange(5)
+        style = rng.randrange(7)
+        if style == 5:  # 'calculate X for A, then do the same for B'
+            return f"{attach(head, diffs[0])}, then {rng.choice(SAME)} {join(diffs[1:], rng)}"
+        if style == 6 and len(diffs) <= 4:  # 'calculate X: the first with A, the second with B'
+            cases = (f"the {ORDINALS[i]} {d if d.split()[0] in _PREPOSITIONS else f'with {d}'}"
+                     for i, d in enumerate(diffs))
+            return f"{head} for {_COUNTS[len(diffs)]} cases: " + ", ".join(cases)
         if style == 0:
             return f"{head} for each of these: " + "; ".join(f"({i}) {d}" for i, d in enumerate(diffs, 1))
         if style == 1 and len(diffs) == 2:
@@ -153,12 +173,12 @@ class Phraser(Replies, TurnWords):
         if isinstance(body, list):
             body = self._join_clauses(body, rng)
         pieces = []
-        if rng.random() < 0.15:  # people mostly ask straight away: greetings, personas and thanks are the
+        if rng.random() < 0.08:  # people mostly ask straight away: greetings, personas and thanks are the
             pieces.append(rng.choice(OPENINGS))  # exception (they were what gave synthetic requests away most)
         if persona and rng.random() < 0.15:
             pieces.append(rng.choice(PERSONA_INTROS).format(p=persona, P=capitalise(persona)))
         pieces.append(body)
-        if rng.random() < 0.15:
+        if rng.random() < 0.08:
             pieces.append(rng.choice(CLOSINGS))
         text = pieces[0]
         for piece in pieces[1:]:

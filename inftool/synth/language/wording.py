@@ -73,6 +73,21 @@ _PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t
     (r"^(year|season|tax_year)$", ("in {v}", "for {v}")),
 ))
 
+_MEASURE_PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t) for p, t in (
+    (r"^(time|duration|elapsed_time|time_elapsed|time_period|time_taken)$", ("for {v}", "over {v}", "in {v}")),
+    (r"^(temperature|temp)$", ("at {v}", "at a temperature of {v}")),
+    (r"^(distance|displacement)$", ("over {v}", "over a distance of {v}")),
+))
+_BOUND_PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t) for p, t in (
+    (r"^(start_x|x_start|x_from|from_x|lower|lower_bound|lower_limit|x_min|min_x|a_start|start_value)$", ("from {v}",)),
+    (r"^(end_x|x_end|x_to|to_x|upper|upper_bound|upper_limit|x_max|max_x|end_value)$", ("to {v}", "up to {v}")),
+))
+"""The two ends of a numeric range ('from 2 to 5')."""
+_AT_WHICH = re.compile(r"\b(?:at|point) (?:which|where)\b", re.IGNORECASE)
+_RANGE = re.compile(r"^(interval|range|bounds|limits|domain|x_range|span)$")
+"""Measures that people give with a preposition and their unit ('for 10 seconds', 'at 25 celsius'): numeric
+parameters whose description names the unit."""
+
 
 def label(name: str) -> str:
     """A parameter name in plain words: ``depart_date`` -> ``depart date``, ``weight_kg`` -> ``weight in kg``."""
@@ -162,7 +177,8 @@ class ParamWords:
     description: str = ""
     enum: list = field(default_factory=list)
     unit: str = ""
-    """The unit a number is measured in, when its description names one ("... in meters")."""
+    """The unit a number is measured in, when its description names one ("... in meters"); always written after
+    a measure's preposition ('for 10 seconds')."""
 
 
 def param_words(name: str, schema: Any) -> ParamWords:
@@ -180,6 +196,11 @@ def param_words(name: str, schema: Any) -> ParamWords:
     if kind in ("integer", "number"):
         found = _UNIT.search(words.description)
         words.unit = found.group(1) if found else ""
+        if words.unit:
+            words.preps = words.preps or next((t for p, t in _MEASURE_PREPS if p.match(norm)), ())
+        words.preps = words.preps or next((t for p, t in _BOUND_PREPS if p.match(norm)), ())
+        if not words.preps and _AT_WHICH.search(words.description):  # 'the point at which to evaluate'
+            words.preps = ("at {v}",)
     if kind == "integer" and tokens[-1] in COUNT_NOUNS:
         words.count_noun = (COUNT_NOUNS[tokens[-1]], tokens[-1])
         words.bound = {"max": "at most ", "min": "at least "}.get(tokens[0], "")
@@ -193,7 +214,7 @@ def value_text(value: Any, words: ParamWords | None, rng: random.Random, vague: 
     """How a value is written in a request: exactly, or (``vague``) loosely but recoverably."""
     if isinstance(value, bool):
         return ("yes" if value else "no") if vague else ("true" if value else "false")
-    if isinstance(value, int | float) and words is not None and words.unit and rng.random() < 0.6:
+    if isinstance(value, int | float) and words is not None and words.unit and (words.preps or rng.random() < 0.6):
         return f"{value} {words.unit}"  # people give measures with their unit: "10 meters", not "10"
     if isinstance(value, int) and not isinstance(value, bool):
         if vague and 0 <= value < len(_SMALL) and rng.random() < 0.7:
@@ -205,10 +226,14 @@ def value_text(value: Any, words: ParamWords | None, rng: random.Random, vague: 
         if value.count(" ") >= 3 and rng.random() < 0.7:
             return f'"{value}"'  # free text reads better quoted
         return _loose_string(value, words, rng) if vague else value
+    if isinstance(value, list) and len(value) == 2 and words is not None and _RANGE.match(normalise(words.name)) \
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return rng.choice(("from {} to {}", "between {} and {}")).format(*value)
     if isinstance(value, list):
         return join([value_text(v, None, rng, vague) for v in value], rng)
     if isinstance(value, dict):
-        return ", ".join(f"{label(k)} {value_text(v, None, rng, vague)}" for k, v in value.items())
+        return ", ".join(f"{k if k != k.lower() or ' ' in k else label(k)} {value_text(v, None, rng, vague)}"
+                         for k, v in value.items())  # free-form keys ('New York', 'ancient Rome') as they are
     return str(value)
 
 

@@ -255,7 +255,7 @@ for _names, _range in (
     ("children kids infants dependents", (0, 3, 0)), ("days nights", (1, 14, 0)), ("hours", (1, 24, 0)),
     ("minutes", (5, 120, 0)), ("seconds", (1, 300, 0)), ("weeks", (1, 12, 0)), ("months term", (1, 36, 0)),
     ("years period", (1, 30, 0)), ("limit top size", (5, 50, 0)), ("page offset", (1, 10, 0)), ("index", (0, 3, 0)),
-    ("rating stars score", (1, 5, 1)), ("temperature temp", (-10, 40, 1)), ("weight mass kg", (1, 100, 1)),
+    ("rating stars", (1, 5, 1)), ("score grade mark", (50, 100, 0)), ("temperature temp", (-10, 40, 1)), ("weight mass kg", (1, 100, 1)),
     ("height width length radius distance depth side base diameter breadth", (1, 50, 1)),
     ("speed velocity", (5, 100, 1)), ("acceleration", (1, 20, 1)), ("time duration", (1, 60, 0)),
     ("id", (1000, 99999, 0)), ("port", (1024, 9000, 0)), ("replicas", (1, 10, 0)), ("bpm", (55, 110, 0)),

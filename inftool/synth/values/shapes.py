@@ -62,7 +62,7 @@ def _span(name: str, schema: dict, desc: str, integer: bool, examples: list) -> 
         x = abs(examples[0])
         decimals = 0 if float(x).is_integer() else min(3, len(repr(float(x)).split(".")[1]))
         rule = (x / 4, x * 3, decimals)
-    a, b, decimals = rule or ((1, 100, 0) if integer else (1, 1000, None))
+    a, b, decimals = rule or ((1, 100, 0) if integer else (1, 100, None))  # people mostly give small numbers
     low, high = _bounds(schema)
     a = max(a, low) if low is not None else a
     b = min(b, high) if high is not None else b
@@ -219,7 +219,7 @@ def _in_context(parent: str, key: str) -> str:
 class ObjectGen:
     """Objects with every required property and a share of the optional ones, in schema order."""
 
-    def __init__(self, s: Any, name: str, schema: dict):
+    def __init__(self, s: Any, name: str, schema: dict, desc: str = ""):
         props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         required = [r for r in schema.get("required") or [] if isinstance(r, str)]
         self.fields = [(k, _compile(s, _in_context(name, k), v), k in required) for k, v in props.items()]
@@ -231,7 +231,7 @@ class ObjectGen:
         self.free: Gen | None = None
         extra = schema.get("additionalProperties", True)
         if not props and extra is not False and name != "arguments":  # a tool without parameters takes none
-            self.free = _free_form(s, name, extra if isinstance(extra, dict) else {"type": "string"})
+            self.free = _free_form(s, name, extra if isinstance(extra, dict) else {}, desc)
 
     def __call__(self, rng: random.Random) -> dict[str, Any]:
         return self.sample(rng, self.share)
@@ -252,13 +252,30 @@ class ObjectGen:
 
 
 def object_gen(s: Any, name: str, schema: dict, desc: str) -> Gen:
-    return ObjectGen(s, name, schema)
+    return ObjectGen(s, name, schema, desc)
 
 
-def _free_form(s: Any, name: str, values: dict) -> Gen:
-    keys = s.pool("word")
-    value = _compile(s, "value", values)
-    return lambda rng: {rng.choice(keys): value(rng) for _ in range(rng.randint(1, 2))}
+_KEYS = re.compile(r"\bkeys?\s+(?:\w+\s+){0,2}?(?:represent\w*|are|is|as|being)\s+(?:the\s+)?([a-z]+)", re.IGNORECASE)
+_VALUES = re.compile(r"\bvalues?\s+(?:\w+\s+){0,2}?(?:represent\w*|are|is|as|being)\s+(?:the\s+|their\s+|its\s+|"
+                     r"corresponding\s+)*([a-z]+)", re.IGNORECASE)
+
+
+def _free_form(s: Any, name: str, values: dict, desc: str = "") -> Gen:
+    """A map of one or two entries; keys and values of the kinds the description names ('keys represent subjects
+    and values represent scores': {'physics': 87, 'history': 74}), else pool words to strings."""
+    keys_named, values_named = _KEYS.search(desc), _VALUES.search(desc)
+    if keys_named:
+        key_gen = _compile(s, singular(keys_named.group(1).lower()), {"type": "string"})
+    else:
+        words = s.pool("word")
+        key_gen = lambda rng: rng.choice(words)  # noqa: E731
+    value_name = singular(values_named.group(1).lower()) if values_named else "value"
+    if not values.get("type"):  # untyped values: numbers when their name says so ('scores'), else strings
+        found = rules.numeric_range(value_name, "", integer=False) if values_named else None
+        values = {**values, "type": ("integer" if found[2] == 0 else "number") if found else "string"}
+    value = _compile(s, value_name, values)
+    low = 2 if keys_named else 1
+    return lambda rng: {key_gen(rng): value(rng) for _ in range(rng.randint(low, low + 1))}
 
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
