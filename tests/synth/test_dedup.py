@@ -230,18 +230,20 @@ def test_no_false_positives_among_distinct_realistic_requests(bfcl_requests, thr
         best[b] = max(best[b], n / (len(sets[a]) + len(sets[b]) - n))
     assert len(shared) > 10_000  # requests do share phrasing
 
-    dedup, flagged = Deduplicator(threshold), []
+    dedup, flagged, flagged_ids = Deduplicator(threshold), [], set()
     for i, request in enumerate(bfcl_requests):
         reason, key = dedup.check(request)
         if key is None:
             assert reason and reason.startswith("near-duplicate"), reason
             flagged.append((best[i], request))
+            flagged_ids.add(i)
         else:
             dedup.add(key)
-    assert all(similarity >= threshold - 0.1 for similarity, _ in flagged), flagged
+    # 64 hash functions estimate Jaccard with a standard deviation up to 0.0625: no flag 0.15 below (a 2.4-sigma tail)
+    assert all(similarity >= threshold - 0.15 for similarity, _ in flagged), flagged
     assert len(flagged) <= 5
     # the pairs the LSH should find (true Jaccard well above the threshold) it finds
-    missed = [i for i in range(len(sets)) if best[i] >= threshold + 0.1 and i not in {j for j, _ in flagged}]
+    missed = [i for i in range(len(sets)) if best[i] >= threshold + 0.1 and i not in flagged_ids]
     assert not missed
 
 
