@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "045b57b6181ba4ac67b301b2b49c84197d49e47c8b1d22afa5eb538d426015fd"
+SMOKE_DIGEST = "768f78b09b2c47107bb84a5c9200589441e548c178a2c1adcc3c2108d09c4cee"
 
 
 def episodes_digest(run_dir: Path) -> str:

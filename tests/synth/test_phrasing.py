@@ -11,7 +11,7 @@ import pytest
 from inftool.catalog import Tool, read_bfcl, read_spec
 from inftool.core.episode import Call, Goal, Link
 from inftool.errors import DataUnavailableError
-from inftool.synth.language.parts import scene, tool_words
+from inftool.synth.language.parts import named_in_task, scene, tool_words
 from inftool.synth.language.phrasing import PERSONAS, Phraser
 from inftool.synth.language.wording import label, task_phrase, value_text
 
@@ -210,3 +210,21 @@ def test_ranges_bounds_and_points_read_as_people_say_them():
                                              for _ in range(10))  # a measure's preposition takes its unit
     assert {value_text([1, 3], words.param("interval"), rng, False) for _ in range(20)} == \
         {"from 1 to 3", "between 1 and 3"}
+
+
+def test_a_task_takes_the_values_it_names_in_its_own_words():
+    capital = _tool("capital", "Fetch the capital city of a country.", {"country": {"type": "string"}})
+    primes = _tool("primes", "Computes the prime factors of a number.", {"number": {"type": "integer"},
+                                                                          "limit": {"type": "integer"}})
+    rng = random.Random(0)
+    words, stated = named_in_task(tool_words(capital), {"country": "New Zealand"}, rng, False, set())
+    assert words.vp == "fetch the capital city of New Zealand" and words.np == "the capital city of New Zealand"
+    assert stated == {"country"}
+    words, stated = named_in_task(tool_words(primes), {"number": 60, "limit": 3}, rng, False, set())
+    assert words.vp == "compute the prime factors of 60" and stated == {"number"}
+    assert named_in_task(tool_words(primes), {"number": 60}, rng, False, {"number"})[1] == set()  # withheld
+    long = {"country": "the United Kingdom of Great Britain"}  # more than three words reads badly there
+    assert named_in_task(tool_words(capital), long, rng, False, set())[1] == set()
+    phraser = Phraser(0)
+    texts = [phraser.request(single(capital, {"country": "Peru"}), {"capital": capital}, rng) for _ in range(50)]
+    assert all("Peru" in t for t in texts) and sum("capital city of Peru" in t for t in texts) >= 20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from inftool.catalog import Tool
@@ -195,6 +195,26 @@ def _sentence(words: ParamWords, value: Any, rng: random.Random, vague: bool) ->
     text = value_text(value, words, rng, vague)
     lab = words.label
     return rng.choice(_SENTENCES).format(L=lab, Lc=lab[:1].upper() + lab[1:], V=text, **{"is": _is(lab)})
+
+
+def named_in_task(words: ToolWords, arguments: dict[str, Any], rng: random.Random, vague: bool,
+                  skip: set[str]) -> tuple[ToolWords, set[str]]:
+    """The task with the values it names put in its words ('fetch the capital city of a country' + Brazil ->
+    'fetch the capital city of Brazil', 'the prime factors of a number' + 60 -> 'the prime factors of 60'),
+    and the arguments now stated there. A value goes in where the task says 'a'/'an'/'the' and the parameter's
+    label: a string of at most three words or an integer."""
+    vp, np, stated = words.vp, words.np, set()
+    for key, value in arguments.items():
+        if key in skip or not (type(value) is int or (isinstance(value, str) and 0 < value.count(" ") + 1 <= 3)):
+            continue
+        param = words.param(key)
+        slot = re.compile(rf"\b(?:a|an|the) {re.escape(param.label)}\b")
+        if len(param.label) > 1 and slot.search(vp):
+            text = value_text(value, param, rng, vague)
+            vp = slot.sub(lambda _: text, vp, count=1)
+            np = slot.sub(lambda _: text, np, count=1) if np else np
+            stated.add(key)
+    return (replace(words, vp=vp, np=np), stated) if stated else (words, stated)
 
 
 def scene(words: ToolWords, arguments: dict[str, Any], rng: random.Random, vague: bool, skip: set[str]) -> str | None:

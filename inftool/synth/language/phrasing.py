@@ -30,6 +30,7 @@ from inftool.synth.language.parts import (
     capitalise,
     finish,
     frame,
+    named_in_task,
     scene,
     tool_words,
 )
@@ -55,6 +56,8 @@ ORDINALS = ("first", "second", "third", "fourth")
 _COUNTS = {2: "two", 3: "three", 4: "four"}
 _PREPOSITIONS = frozenset("with where using for from given at in on to into until through departing leaving heading "
                           "going matching returning starting".split())
+NAMED_SHARE = 0.7
+"""The share of single calls whose task takes the values it names in its own words (``parts.named_in_task``)."""
 SCENE_SHARE = 0.3
 """The share of single-call requests set up as a scene where the task allows one (``parts.scene``)."""
 
@@ -105,6 +108,9 @@ class Phraser(Replies, TurnWords):
         return clauses
 
     def _framed_single(self, words: ToolWords, call: Call, rng: random.Random, vague: bool, skip: set[str]) -> str:
+        if rng.random() < NAMED_SHARE:
+            words, stated = named_in_task(words, call.arguments, rng, vague, skip)
+            skip = skip | stated
         if rng.random() < SCENE_SHARE:
             setup = scene(words, call.arguments, rng, vague, skip)
             if setup:
@@ -120,6 +126,9 @@ class Phraser(Replies, TurnWords):
     def _group(self, words: ToolWords, calls: list[Call], rng: random.Random, vague: bool, skip: set[str]) -> str:
         """One clause for one or more calls of the same tool, stating shared arguments once."""
         if len(calls) == 1:
+            if rng.random() < NAMED_SHARE:
+                words, stated = named_in_task(words, calls[0].arguments, rng, vague, skip)
+                skip = skip | stated
             return attach(words.vp, args_text(words, calls[0].arguments, rng, vague, skip))
         first = calls[0].arguments
         shared = {k: v for k, v in first.items() if k not in skip and all(c.arguments.get(k, _MISSING) == v for c in calls[1:])}
