@@ -261,8 +261,8 @@ _VALUES = re.compile(r"\bvalues?\s+(?:\w+\s+){0,2}?(?:represent\w*|are|is|as|bei
 
 
 def _free_form(s: Any, name: str, values: dict, desc: str = "") -> Gen:
-    """A map of one or two entries; keys and values of the kinds the description names ('keys represent subjects
-    and values represent scores': {'physics': 87, 'history': 74}), else pool words to strings."""
+    """A free-form map: two or three entries of the kinds the description names ('keys represent subjects and
+    values represent scores': {'physics': 87, 'history': 74}), else one or two pool words to strings."""
     keys_named, values_named = _KEYS.search(desc), _VALUES.search(desc)
     if keys_named:
         key_gen = _compile(s, singular(keys_named.group(1).lower()), {"type": "string"})
