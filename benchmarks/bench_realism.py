@@ -22,6 +22,7 @@ import argparse
 import random
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ from inftool.synth import run_stage  # noqa: E402
 CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple")
 
 
-def synthetic(recipe: Path, episodes: int, overrides: list[str] = ()) -> tuple[list[str], set[str]]:
+def synthetic(recipe: Path, episodes: int, overrides: Sequence[str] = ()) -> tuple[list[str], set[str]]:
     """Requests of accepted tool-calling episodes, and the catalog's original tool names."""
     run = Path(tempfile.mkdtemp())
     loaded = load_recipe(recipe, [f"run_dir={run}", f"loop.episodes_per_iteration={episodes}", *overrides])

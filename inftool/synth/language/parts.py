@@ -239,11 +239,14 @@ def scene(words: ToolWords, arguments: dict[str, Any], rng: random.Random, vague
         return None
     if len(measures) > 1 and rng.random() < 0.5:
         rng.shuffle(measures)
-    attrs = join([_attribute(words.param(k), v, value_text(v, words.param(k), rng, vague),
-                             ("{L} of {V}",) if _is(words.param(k).label) == "are" else ("a {L} of {V}",), rng)
-                  for k, v in measures], rng)
+    attrs = []
+    for key, value in measures:
+        param = words.param(key)
+        form = "{L} of {V}" if _is(param.label) == "are" else "a {L} of {V}"
+        attrs.append(_attribute(param, value, value_text(value, param, rng, vague), (form,), rng))
+    described = join(attrs, rng)
     thing = f"{found.group(1)} {found.group(2)}"
-    setup = rng.choice(SCENES).format(A=capitalise(thing), a=thing, attrs=attrs)
+    setup = rng.choice(SCENES).format(A=capitalise(thing), a=thing, attrs=described)
     named = found.group(0).replace(f" {found.group(1)} ", f" {rng.choice(('the', 'the', 'this', 'that'))} ", 1)
     vp = words.vp[: found.start()] + named + words.vp[found.end():]
     more = args_text(words, rest, rng, vague, set())

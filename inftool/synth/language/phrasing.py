@@ -108,9 +108,7 @@ class Phraser(Replies, TurnWords):
         return clauses
 
     def _framed_single(self, words: ToolWords, call: Call, rng: random.Random, vague: bool, skip: set[str]) -> str:
-        if rng.random() < NAMED_SHARE:
-            words, stated = named_in_task(words, call.arguments, rng, vague, skip)
-            skip = skip | stated
+        words, skip = _named(words, call.arguments, rng, vague, skip)
         if rng.random() < SCENE_SHARE:
             setup = scene(words, call.arguments, rng, vague, skip)
             if setup:
@@ -126,9 +124,7 @@ class Phraser(Replies, TurnWords):
     def _group(self, words: ToolWords, calls: list[Call], rng: random.Random, vague: bool, skip: set[str]) -> str:
         """One clause for one or more calls of the same tool, stating shared arguments once."""
         if len(calls) == 1:
-            if rng.random() < NAMED_SHARE:
-                words, stated = named_in_task(words, calls[0].arguments, rng, vague, skip)
-                skip = skip | stated
+            words, skip = _named(words, calls[0].arguments, rng, vague, skip)
             return attach(words.vp, args_text(words, calls[0].arguments, rng, vague, skip))
         first = calls[0].arguments
         shared = {k: v for k, v in first.items() if k not in skip and all(c.arguments.get(k, _MISSING) == v for c in calls[1:])}
@@ -214,6 +210,16 @@ class Phraser(Replies, TurnWords):
 
 
 _MISSING = object()
+
+
+def _named(words: ToolWords, arguments: dict[str, Any], rng: random.Random, vague: bool,
+           skip: set[str]) -> tuple[ToolWords, set[str]]:
+    """For a ``NAMED_SHARE`` of single calls: the task with the values it names in its words, and the arguments
+    left to state (``parts.named_in_task``)."""
+    if rng.random() >= NAMED_SHARE:
+        return words, skip
+    words, stated = named_in_task(words, arguments, rng, vague, skip)
+    return words, skip | stated
 
 
 def _lower_first(text: str) -> str:
