@@ -129,6 +129,10 @@ class SFTSpec(SpecModel):
     replay: float = Field(default=0.5, ge=0)
     """Earlier iterations' training episodes mixed into an iteration's SFT data, as a share of the
     iteration's own (0: none): targeted rounds then add to what the policy learnt instead of replacing it."""
+    rename_tools: float = Field(default=0.0, ge=0, le=1)
+    """Share of SFT examples whose offered tools all go by other names made of the same words (a verb's synonym,
+    the last two words swapped, another case style; ``inftool.train.aliases``), in the list and in the
+    calls alike: the name to write can then only come from the offered list, not from memory."""
 
 
 class GRPOSpec(SpecModel):

@@ -77,12 +77,14 @@ class Training:
     def sft(self, iteration: int, start: Path) -> StepResult:
         """Supervised fine-tuning of ``start`` on the iteration's training episodes (loss on the assistant's turns)."""
         from . import local
+        from .aliases import renamed
         from .data import sft_data
 
         spec, max_length = self.spec.train.sft, _max_length(start)
         episodes = list(self.store.episodes(self.run_id, split="train", iteration=iteration))
         replayed = self.replay(iteration, round(spec.replay * len(episodes)))
-        data = sft_data(episodes + replayed, _tokenizer(start), max_length)
+        examples = renamed(episodes + replayed, spec.rename_tools, self.plan.seed, {tool.name for tool in self.catalog})
+        data = sft_data(examples, _tokenizer(start), max_length)
         out = self.checkpoints / f"iter{iteration}-sft"
         with self.progress.track(f"iteration {iteration}: SFT", local.sft_steps(len(data.rows), spec)) as advance:
             phase = local.sft(start, data.rows, spec, out, self._runtime(), max_length=max_length,
