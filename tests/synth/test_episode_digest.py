@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "768f78b09b2c47107bb84a5c9200589441e548c178a2c1adcc3c2108d09c4cee"
+SMOKE_DIGEST = "aabcd05deecabf5bc98a574cd223bb1b42ef2ed1821fd53934f6044ab98edde8"
 
 
 def episodes_digest(run_dir: Path) -> str:

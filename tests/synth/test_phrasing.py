@@ -14,6 +14,7 @@ from inftool.errors import DataUnavailableError
 from inftool.synth.language.parts import named_in_task, scene, tool_words
 from inftool.synth.language.phrasing import PERSONAS, Phraser
 from inftool.synth.language.wording import label, task_phrase, value_text
+from inftool.synth.values.names import normalise
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGS = sorted((REPO / "catalog").glob("*.yaml")) + [REPO / "catalog" / "openapi" / "library.yaml"]
@@ -66,8 +67,12 @@ def test_every_value_appears_in_the_request(tools, bfcl):
             arguments = phraser.values.arguments(tool, rng, optional_share=0.6)
             text = phraser.request(single(tool, arguments), {tool.name: tool}, rng, persona=rng.choice(PERSONAS),
                                    vague=False)
-            missing = [leaf for leaf in leaves(arguments) if leaf not in text]
+            stated = {k: v for k, v in arguments.items() if not isinstance(v, bool)}
+            missing = [leaf for leaf in leaves(stated) if leaf not in text]
             assert not missing, (tool.name, missing, text)
+            for name in arguments.keys() - stated.keys():  # a flag in words: 'including area', 'without angles'
+                assert any(word in text.lower() for word in normalise(name).split("_") if len(word) > 2), \
+                    (tool.name, name, text)
 
 
 def test_vague_values_stay_recoverable(tools):
@@ -228,3 +233,25 @@ def test_a_task_takes_the_values_it_names_in_its_own_words():
     phraser = Phraser(0)
     texts = [phraser.request(single(capital, {"country": "Peru"}), {"capital": capital}, rng) for _ in range(50)]
     assert all("Peru" in t for t in texts) and sum("capital city of Peru" in t for t in texts) >= 20
+
+
+def test_questions_about_plural_things_ask_what_are():
+    from inftool.synth.language.parts import NP_FRAMES, frame
+
+    rng = random.Random(0)
+    asked = {frame(NP_FRAMES, "the roots of a quadratic equation", rng) for _ in range(300)}
+    assert "What are the roots of a quadratic equation?" in asked
+    assert not any(q.startswith(("What is", "What's")) for q in asked)
+    assert "What is the area of a circle?" in {frame(NP_FRAMES, "the area of a circle", rng) for _ in range(300)}
+
+
+def test_flags_are_said_in_words_not_as_true_or_false():
+    tool = _tool("triangle_properties_get", "Retrieve the dimensions of a triangle.", {
+        "side1": {"type": "integer"}, "get_area": {"type": "boolean"}, "get_angles": {"type": "boolean"}})
+    phraser, rng = Phraser(0), random.Random(0)
+    for _ in range(40):
+        text = phraser.request(single(tool, {"side1": 3, "get_area": True, "get_angles": False}), {tool.name: tool},
+                               rng, vague=False)
+        assert not re.search(r"\b(true|false)\b", text, re.I), text
+        assert re.search(r"including area|area included", text, re.I), text
+        assert re.search(r"(without|excluding) angles", text, re.I), text

@@ -320,3 +320,14 @@ def test_time_and_timezone_arguments_are_what_real_servers_accept(tmp_path):
         assert arguments["source_timezone"] in zones and arguments["target_timezone"] in zones
         hours, minutes = arguments["time"].split(":")
         assert 0 <= int(hours) < 24 and 0 <= int(minutes) < 60
+
+
+@pytest.mark.parametrize("name, description, kind", [
+    ("unit", "The measurement unit of the radius (optional parameter, default is 'units').", "length_unit"),
+    ("unit", "Unit of temperature.", "temperature_unit"),
+    ("distance_unit", "", "length_unit"),
+    ("units", "The unit the speed is given in.", "speed_unit"),
+    ("unit", "", "unit"),  # says nothing of what it measures: every kind of unit
+])
+def test_a_unit_parameter_draws_units_of_what_it_measures(name, description, kind):
+    assert kind_for(name, description) == kind

@@ -13,20 +13,20 @@ from inftool.synth.language.wording import ParamWords, bool_phrase, join, param_
 DIRECT_SHARE = 12
 """Most people state the task directly ("Calculate the area of a circle with radius 5."): the plain frame is
 weighted as this many of the others (polite frames alone were what gave synthetic requests away most)."""
-FRAMES = ("{c}.",) * DIRECT_SHARE + ("Can you {c}?",) * (DIRECT_SHARE // 3) + (
-    "Please {c}.", "Can you {c}?", "Could you {c}?", "Could you please {c}?", "Would you {c}?",
-    "Can you please {c}?", "I need you to {c}.", "I need to {c}.",
+FRAMES = ("{c}.",) * DIRECT_SHARE + ("Can you {c}?",) * DIRECT_SHARE + (
+    "Please {c}.", "Can you {c}?", "Could you {c}?", "Would you {c}?",
+    "Can you please {c}?", "I need to {c}.",
     "I want to {c}.", "I'd like to {c}.", "I'm trying to {c}.", "Help me {c}.",
     "Could you help me {c}?", "Is it possible to {c}?", "Let's {c}.",
-    "Go ahead and {c}.", "I was hoping you could {c}.", "Quick favor: {c}.", "Would you be able to {c}?",
+    "Go ahead and {c}.", "I was hoping you could {c}.", "Quick favor: {c}.",
     "Any chance you could {c}?", "Mind helping me {c}?", "I'd appreciate it if you could {c}.",
-    "Would you mind if we {c}?", "Can we {c}?", "Need to {c}.", "Please go ahead and {c}.", "Kindly {c}.",
+    "Would you mind if we {c}?", "Can we {c}?", "Kindly {c}.",
     "Can you {c} for me?",
 )
 NP_FRAMES = ("What is {c}?", "Find {c}.") * (DIRECT_SHARE // 3) + ("Can you find {c}?", "What would be {c}?") + (
-    "What is {c}?", "What's {c}?", "I need {c}.", "Can you tell me {c}?", "Could you find out {c}?",
+    "What is {c}?", "What's {c}?", "Can you tell me {c}?", "Could you find out {c}?",
     "I'm looking for {c}.", "Give me {c}.", "Tell me {c}.", "I'd like to know {c}.", "Do you know {c}?",
-    "I'm curious about {c}.", "Please get me {c}.", "Could you look up {c}?", "I want {c}.",
+    "I'm curious about {c}.", "Could you look up {c}?", "I want {c}.",
 )
 OPENINGS = (
     "Hi!", "Hello,", "Hey there.", "Hi there,", "Good morning!", "Good evening.", "Hey,", "Hi, quick question.",
@@ -74,7 +74,7 @@ _ATTR_STYLES = (
 _SENTENCES = ("The {L} {is} {V}.", "{Lc}: {V}.", "Use {V} for the {L}.", "{Lc} should be {V}.", "Set the {L} to {V}.",
               "It's {V} for the {L}.")
 _DOUBLE_STOP = re.compile(r"(?<=[A-Za-z][.?!])[.?](?=\s|$)")
-_LETTER = ("{L} = {V}", "{L} of {V}", "{L} {V}")
+_LETTER = ("{L} = {V}", "{L} {V}")
 
 
 @dataclass
@@ -123,9 +123,23 @@ def attach(head: str, args: str) -> str:
 
 
 def frame(templates: tuple[str, ...], clause: str, rng: random.Random) -> str:
-    """The clause in one of the frames ('Can you {c}?'), starting with a capital letter."""
-    text = rng.choice(templates).format(c=clause)
+    """The clause in one of the frames ('Can you {c}?'), starting with a capital letter; a question about a
+    plural thing asks 'What are the roots of ...?'."""
+    template = rng.choice(templates)
+    if template.startswith(("What is ", "What's ")) and _plural_head(clause):
+        template = "What are " + template.split(" ", 2)[-1] if template.startswith("What is ") else "What are {c}?"
+    text = template.format(c=clause)
     return text[:1].upper() + text[1:]
+
+
+_HEAD = re.compile(r"^(?:the |a |an )?((?:[\w-]+ )*?[\w-]+)(?= (?:of|for|from|between|in|on|at|with|under|to|by)\b|$)")
+
+
+def _plural_head(phrase: str) -> bool:
+    """Whether a noun phrase's head is plural: 'the roots of a quadratic' yes, 'the area of a circle' no."""
+    found = _HEAD.match(phrase)
+    head = found.group(1).rsplit(" ", 1)[-1] if found else ""
+    return head.endswith("s") and not head.endswith(("ss", "us", "is", "ics"))
 
 
 def capitalise(text: str) -> str:
@@ -174,7 +188,7 @@ def args_text(words: ToolWords, arguments: dict[str, Any], rng: random.Random, v
     for key, value in items:
         param = words.param(key)
         text = value_text(value, param, rng, vague)
-        if isinstance(value, bool) and vague:
+        if isinstance(value, bool):
             preps.append(bool_phrase(param, value, rng))
         elif param.preps and rng.random() < 0.8:
             preps.append(rng.choice(param.preps).format(v=text))
@@ -190,7 +204,7 @@ def args_text(words: ToolWords, arguments: dict[str, Any], rng: random.Random, v
 
 
 def _sentence(words: ParamWords, value: Any, rng: random.Random, vague: bool) -> str:
-    if isinstance(value, bool) and vague:
+    if isinstance(value, bool):
         return bool_phrase(words, value, rng).capitalize() + "."
     text = value_text(value, words, rng, vague)
     lab = words.label

@@ -5,8 +5,9 @@ final answers and refusals.
 Sentences are assembled from the tool's description (as a verb phrase, see ``wording``) and the
 argument values, with many interchangeable frames, openings, closings, connectors and argument
 layouts, so requests for one tool take many shapes. Every argument value appears in the text
-(exactly, or loosely but recoverably when ``vague``), except values the user must not state: the
-withheld argument of multi_turn goals and the linked arguments of multi_step goals.
+(exactly, or loosely but recoverably when ``vague``; a flag in words, 'including area', 'without angles'),
+except values the user must not state: the withheld argument of multi_turn goals and the linked arguments
+of multi_step goals.
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ SCENE_SHARE = 0.3
 """The share of single-call requests set up as a scene where the task allows one (``parts.scene``)."""
 
 
+_LOOKUP_VERBS = ("retrieve ", "fetch ", "obtain ", "get ", "look up ")
+"""Verbs of descriptions that people rarely say: they ask what the thing is ('What is the capital of ...?')."""
+
+
 class Phraser(Replies, TurnWords):
     """Seeded, template-free-looking language for the procedural roles (all randomness from the caller's rng)."""
 
@@ -114,7 +119,7 @@ class Phraser(Replies, TurnWords):
             if setup:
                 return setup
         args = args_text(words, call.arguments, rng, vague, skip)
-        if words.np and rng.random() < 0.45:
+        if words.np and rng.random() < (0.8 if words.vp.startswith(_LOOKUP_VERBS) else 0.45):
             return frame(NP_FRAMES, rng=rng, clause=attach(words.np, args))
         if args and rng.random() < 0.15:  # details first, then the ask
             detail = args_text(words, call.arguments, rng, vague, skip, sentences=True)
@@ -180,7 +185,7 @@ class Phraser(Replies, TurnWords):
         pieces = []
         if rng.random() < 0.08:  # people mostly ask straight away: greetings, personas and thanks are the
             pieces.append(rng.choice(OPENINGS))  # exception (they were what gave synthetic requests away most)
-        if persona and rng.random() < 0.15:
+        if persona and rng.random() < 0.06:
             pieces.append(rng.choice(PERSONA_INTROS).format(p=persona, P=capitalise(persona)))
         pieces.append(body)
         if rng.random() < 0.08:

@@ -273,11 +273,17 @@ def join(items: list[str], rng: random.Random, conjunction: str = "and") -> str:
     return f"{', '.join(items[:-1])}{comma} {conjunction} {items[-1]}"
 
 
+_INCLUDING = ("include", "get", "show", "return", "calculate", "compute")
+"""A flag named for something to include in the answer ('get_area', 'include_events')."""
+_FLAG_VERBS = _INCLUDING + ("with", "is", "use", "allow", "send", "enable")
+"""Leading words of a flag's name that its phrase leaves out ('use_cache' -> 'cache')."""
+
+
 def bool_phrase(words: ParamWords, value: bool, rng: random.Random) -> str:
     """A boolean argument as words: include_events=True -> 'including events'; regex=False -> 'without regex'."""
     tokens = normalise(words.name).split("_")
-    subject = label("_".join(tokens[1:])) if len(tokens) > 1 and tokens[0] in ("include", "with", "is", "use", "show", "get", "allow", "send", "enable") else words.label
-    if tokens[0] == "include":
+    subject = label("_".join(tokens[1:])) if len(tokens) > 1 and tokens[0] in _FLAG_VERBS else words.label
+    if tokens[0] in _INCLUDING and len(tokens) > 1:  # get_area=True -> 'including area'; False -> 'without area'
         return rng.choice((f"including {subject}", f"with {subject} included")) if value else \
             rng.choice((f"without {subject}", f"excluding {subject}"))
     if tokens[-1] == "only":

@@ -95,6 +95,12 @@ STATIC: dict[str, tuple[str, ...]] = {k: _split(v) for k, v in {
     "material": "steel|aluminum|copper|glass|wood|concrete|titanium|plastic|cotton|granite",
     "color": "red|blue|green|yellow|black|white|navy|teal|orange|purple|gray|beige",
     "unit": "meters|kilometers|miles|feet|inches|centimeters|kilograms|pounds|liters|celsius|fahrenheit",
+    "length_unit": "meters|kilometers|miles|feet|inches|centimeters|yards",
+    "temperature_unit": "celsius|fahrenheit|kelvin",
+    "mass_unit": "kilograms|grams|pounds|ounces|tonnes",
+    "volume_unit": "liters|milliliters|gallons|cubic meters",
+    "time_unit": "seconds|minutes|hours|days",
+    "speed_unit": "km/h|mph|m/s|knots",
     "month": "January|February|March|April|May|June|July|August|September|October|November|December",
     "weekday": "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday",
     "topic": "climate change|machine learning|renewable energy|ancient Rome|space exploration|nutrition|"
@@ -264,10 +270,24 @@ def kind_for(name: str, description: str = "") -> str | None:
             continue
         kind = TOKEN.get(token) or TOKEN.get(singular(token))
         if kind:
-            return kind
+            return _measured(f"{norm} {description}") if kind == "unit" else kind
     words = re.findall(r"[a-z]+", description.lower().split(",")[0])[:8]
     words = [singular(w) for w in words]  # 'Additional cities or points of interest' -> city
     return next((TOKEN[w] for w in words if w in _DESCRIPTION_NOUNS), None)  # 'Starting location' -> location
+
+
+_MEASURES = tuple((re.compile(p, re.IGNORECASE), k) for p, k in (
+    (r"temperature|celsius|fahrenheit|kelvin|\bheat", "temperature_unit"), (r"speed|velocity", "speed_unit"),
+    (r"\b(?:mass|weight)", "mass_unit"), (r"volume|capacity|liquid", "volume_unit"),
+    (r"\b(?:time|duration|period)\b", "time_unit"),
+    (r"radius|length|distance|side|height|width|depth|diameter|area|perimeter|circumference|base", "length_unit"),
+))
+
+
+def _measured(text: str) -> str:
+    """The unit pool of what a ``unit`` parameter measures, by its name and description ('distance_unit', 'the
+    unit of the radius': lengths); every kind of unit when neither says."""
+    return next((kind for pattern, kind in _MEASURES if pattern.search(text)), "unit")
 
 
 def faker_pool(kind: str, faker: Any, seed: int) -> list[str]:
