@@ -9,7 +9,8 @@ list, the calls and the tool results all use the new name, so the name to write 
 list, and "no listed tool fits" from reading it.
 
 Parameters keep their names (the values bind to them). Deterministic: the choice of episodes and of names
-follows the seed and the episode's id.
+follows the seed and the episode's place (iteration and index), not the run's id, so two runs of a recipe that
+differ in training settings rename the same episodes alike.
 """
 
 from __future__ import annotations
@@ -66,11 +67,11 @@ def alias(name: str, rng: random.Random, taken: Collection[str] = ()) -> str | N
 
 def renamed(episodes: Iterable[dict[str, Any]], share: float, seed: int,
             reserved: Collection[str] = ()) -> list[dict[str, Any]]:
-    """The episodes, ``share`` of them (by seed and episode id) with every offered tool under another name.
+    """The episodes, ``share`` of them (by seed and place) with every offered tool under another name.
     ``reserved``: names no alias may take (the catalog's, so an alias never names another real tool)."""
     out = []
     for episode in episodes:
-        rng = random.Random(f"{seed}:alias:{episode.get('episode_id', '')}")
+        rng = random.Random(f"{seed}:alias:{episode.get('iteration', 0)}:{episode.get('idx', 0)}")
         out.append(_rename(episode, rng, reserved) if share > 0 and rng.random() < share else episode)
     return out
 

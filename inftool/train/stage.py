@@ -83,14 +83,16 @@ class Training:
         spec, max_length = self.spec.train.sft, _max_length(start)
         episodes = list(self.store.episodes(self.run_id, split="train", iteration=iteration))
         replayed = self.replay(iteration, round(spec.replay * len(episodes)))
-        examples = renamed(episodes + replayed, spec.rename_tools, self.plan.seed, {tool.name for tool in self.catalog})
+        chosen = episodes + replayed
+        examples = renamed(chosen, spec.rename_tools, self.plan.seed, {tool.name for tool in self.catalog})
         data = sft_data(examples, _tokenizer(start), max_length)
         out = self.checkpoints / f"iter{iteration}-sft"
         with self.progress.track(f"iteration {iteration}: SFT", local.sft_steps(len(data.rows), spec)) as advance:
             phase = local.sft(start, data.rows, spec, out, self._runtime(), max_length=max_length,
                               segment=(iteration, self.spec.loop.iterations), on_step=advance)
         self.store.write_train_log(self.run_id, iteration, "sft", phase.logs)
-        return {**phase.summary, "tokens": data.tokens, "replayed": len(replayed), "truncated": data.truncated,
+        return {**phase.summary, "tokens": data.tokens, "replayed": len(replayed),
+                "renamed": sum(a is not b for a, b in zip(chosen, examples)), "truncated": data.truncated,
                 "unmasked_turns": data.unmasked_turns, **data.template}, str(out)
 
     def replay(self, iteration: int, count: int) -> list[dict[str, Any]]:

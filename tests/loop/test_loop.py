@@ -31,7 +31,7 @@ models:
 train:
   trainer: local
   threads: 1
-  sft: {{epochs: 1, batch_size: 8, max_steps: 3}}
+  sft: {{epochs: 1, batch_size: 8, max_steps: 3, rename_tools: 0.5}}
   grpo: {{steps: 2, group_size: 2, prompts_per_step: 2, max_new_tokens: 8}}
 loop: {{iterations: 2, episodes_per_iteration: 60, targeting: gaps, floor: 0.1}}
 evaluate: {{bfcl: [simple_python, irrelevance, multi_turn_base], bfcl_limit: 8, heldout: 0.2, heldout_limit: 6,
@@ -78,6 +78,7 @@ def test_run_records_every_stage_with_counts_and_timing(finished):
     assert by_name[(0, "sft")].counts["steps"] == 3
     assert by_name[(0, "sft")].counts["replayed"] == 0  # iteration 1 adds half as many of iteration 0's episodes
     assert 0 < by_name[(1, "sft")].counts["replayed"] <= by_name[(0, "synthesize")].counts["episodes"]
+    assert 0 < by_name[(0, "sft")].counts["renamed"] < by_name[(0, "synthesize")].counts["episodes"]  # about half
     assert by_name[(1, "grpo")].counts["steps"] == 2
     for key in [(0, "sft"), (0, "grpo"), (1, "sft"), (1, "grpo")]:
         assert (Path(by_name[key].output) / "config.json").is_file(), key

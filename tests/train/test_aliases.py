@@ -15,8 +15,8 @@ def _tool(name: str, *params: str) -> dict:
         "type": "object", "properties": {p: {"type": "integer"} for p in params}, "required": list(params)}}}
 
 
-def _episode(episode_id: str) -> dict:
-    return {"episode_id": episode_id,
+def _episode(idx: int, iteration: int = 0) -> dict:
+    return {"episode_id": f"run-{idx}", "iteration": iteration, "idx": idx,
             "tools": [_tool("geometry_calculate_area_circle", "radius"), _tool("get_weather", "city"),
                       _tool("EuclideanDistance_calculate", "pointA")],
             "messages": [
@@ -62,18 +62,18 @@ def test_an_alias_avoids_taken_names_and_gives_up_when_none_is_left():
 
 
 def test_renamed_rewrites_the_list_the_calls_and_the_results_alike():
-    [episode] = renamed([_episode("e1")], 1.0, seed=3)
+    [episode] = renamed([_episode(1)], 1.0, seed=3)
     names = [tool["function"]["name"] for tool in episode["tools"]]
     assert not {"geometry_calculate_area_circle", "get_weather", "EuclideanDistance_calculate"} & set(names)
     called = [c["function"]["name"] for m in episode["messages"] for c in m.get("tool_calls") or []]
     assert set(called) <= set(names) and len(called) == 2
     assert episode["messages"][2]["name"] == called[0]
     assert episode["messages"][1]["tool_calls"][0]["function"]["arguments"] == '{"radius": 5}'
-    assert _episode("e1")["tools"][0]["function"]["name"] == "geometry_calculate_area_circle"  # input untouched
+    assert _episode(1)["tools"][0]["function"]["name"] == "geometry_calculate_area_circle"  # input untouched
 
 
 def test_renamed_takes_its_share_by_seed_and_id_and_keeps_reserved_names_free():
-    episodes = [_episode(f"e{i}") for i in range(400)]
+    episodes = [_episode(i) for i in range(400)]
     reserved = {"geometry_compute_area_circle", "getWeather"}
     first = renamed(episodes, 0.3, seed=7, reserved=reserved)
     assert json.dumps(first) == json.dumps(renamed(episodes, 0.3, seed=7, reserved=reserved))
@@ -82,3 +82,5 @@ def test_renamed_takes_its_share_by_seed_and_id_and_keeps_reserved_names_free():
     assert not reserved & {t["function"]["name"] for e in changed for t in e["tools"]}
     assert renamed(episodes, 0.0, seed=7) == episodes
     assert json.dumps(renamed(episodes, 0.3, seed=8)) != json.dumps(first)
+    elsewhere = [{**e, "episode_id": "another-run"} for e in episodes]  # another run's ids: the same choice
+    assert [e["tools"] for e in renamed(elsewhere, 0.3, seed=7, reserved=reserved)] == [e["tools"] for e in first]
