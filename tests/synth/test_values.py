@@ -331,3 +331,8 @@ def test_time_and_timezone_arguments_are_what_real_servers_accept(tmp_path):
 ])
 def test_a_unit_parameter_draws_units_of_what_it_measures(name, description, kind):
     assert kind_for(name, description) == kind
+
+
+def test_a_unit_is_read_by_whole_words():
+    assert kind_for("unit", "Unit based on the locale.") == "unit"  # 'based' is not a base
+    assert kind_for("temp_unit", "") == "temperature_unit"

@@ -270,17 +270,19 @@ def kind_for(name: str, description: str = "") -> str | None:
             continue
         kind = TOKEN.get(token) or TOKEN.get(singular(token))
         if kind:
-            return _measured(f"{norm} {description}") if kind == "unit" else kind
+            return _measured(f"{norm.replace('_', ' ')} {description}") if kind == "unit" else kind
     words = re.findall(r"[a-z]+", description.lower().split(",")[0])[:8]
     words = [singular(w) for w in words]  # 'Additional cities or points of interest' -> city
     return next((TOKEN[w] for w in words if w in _DESCRIPTION_NOUNS), None)  # 'Starting location' -> location
 
 
 _MEASURES = tuple((re.compile(p, re.IGNORECASE), k) for p, k in (
-    (r"temperature|celsius|fahrenheit|kelvin|\bheat", "temperature_unit"), (r"speed|velocity", "speed_unit"),
-    (r"\b(?:mass|weight)", "mass_unit"), (r"volume|capacity|liquid", "volume_unit"),
+    (r"\b(?:temp|temperature|celsius|fahrenheit|kelvin|heat)\b", "temperature_unit"),
+    (r"\b(?:speed|velocity)", "speed_unit"),
+    (r"\b(?:mass|weight)", "mass_unit"), (r"\b(?:volume|capacity|liquid)", "volume_unit"),
     (r"\b(?:time|duration|period)\b", "time_unit"),
-    (r"radius|length|distance|side|height|width|depth|diameter|area|perimeter|circumference|base", "length_unit"),
+    (r"\b(?:radius|length|distance|sides?|height|width|depth|diameter|area|perimeter|circumference|base)\b",
+     "length_unit"),
 ))
 
 
