@@ -126,8 +126,8 @@ def frame(templates: tuple[str, ...], clause: str, rng: random.Random) -> str:
     """The clause in one of the frames ('Can you {c}?'), starting with a capital letter; a question about a
     plural thing asks 'What are the roots of ...?'."""
     template = rng.choice(templates)
-    if template.startswith(("What is ", "What's ")) and _plural_head(clause):
-        template = "What are " + template.split(" ", 2)[-1] if template.startswith("What is ") else "What are {c}?"
+    if template in ("What is {c}?", "What's {c}?") and _plural_head(clause):
+        template = "What are {c}?"
     text = template.format(c=clause)
     return text[:1].upper() + text[1:]
 
@@ -137,9 +137,8 @@ _HEAD = re.compile(r"^(?:the |a |an )?((?:[\w-]+ )*?[\w-]+)(?= (?:of|for|from|be
 
 def _plural_head(phrase: str) -> bool:
     """Whether a noun phrase's head is plural: 'the roots of a quadratic' yes, 'the area of a circle' no."""
-    found = _HEAD.match(phrase)
-    head = found.group(1).rsplit(" ", 1)[-1] if found else ""
-    return head.endswith("s") and not head.endswith(("ss", "us", "is", "ics"))
+    head = found.group(1).rsplit(" ", 1)[-1] if (found := _HEAD.match(phrase)) else ""
+    return _is(head) == "are" and not head.endswith("ics")  # 'physics', 'economics' take 'is'
 
 
 def capitalise(text: str) -> str:
