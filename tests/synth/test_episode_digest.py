@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "aabcd05deecabf5bc98a574cd223bb1b42ef2ed1821fd53934f6044ab98edde8"
+SMOKE_DIGEST = "d261affcb7756ebf95d0898466472015d0af223b4d75d3eeaecf61cdecc88d01"
 
 
 def episodes_digest(run_dir: Path) -> str:

@@ -336,3 +336,17 @@ def test_a_unit_parameter_draws_units_of_what_it_measures(name, description, kin
 def test_a_unit_is_read_by_whole_words():
     assert kind_for("unit", "Unit based on the locale.") == "unit"  # 'based' is not a base
     assert kind_for("temp_unit", "") == "temperature_unit"
+
+
+def test_numbers_on_a_wide_range_are_the_sizes_people_give():
+    sampler, rng = ValueSampler(0), random.Random(0)
+    schema = {"type": "integer", "description": "The input."}
+    drawn = [sampler.value("value", schema, rng) for _ in range(2000)]
+    assert all(1 <= v <= 100 for v in drawn)
+    assert sum(v <= 10 for v in drawn) / len(drawn) > 0.45  # as many in 1-10 as in 10-100, not 9% of them
+    assert sum(v in (5, 10, 20, 25, 50, 100) for v in drawn) / len(drawn) > 0.15  # round numbers are favourites
+    assert len(set(drawn)) > 60  # and still every size
+    bounded = [sampler.value("year", {"type": "integer", "minimum": 1990, "maximum": 2000}, rng) for _ in range(300)]
+    assert all(1990 <= v <= 2000 for v in bounded) and len(set(bounded)) == 11  # a narrow range stays uniform
+    floats = [sampler.value("value", {"type": "number"}, rng) for _ in range(1000)]
+    assert sum(v < 10 for v in floats) / len(floats) > 0.4

@@ -15,6 +15,8 @@ from inftool.synth.values.names import normalise, singular
 
 Gen = Callable[[random.Random], Any]
 _NICE = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
+_ROUND = (2, 3, 4, 5, 10, 15, 20, 25, 50, 100, 200, 500, 1000, 5000, 10000)
+"""The numbers people reach for when any will do: ``_int_draw`` on a wide range gives one of them 3 times in 10."""
 
 
 def _compile(s: Any, name: str, schema: Any, desc: str = "") -> Gen:
@@ -113,6 +115,20 @@ def _int_draw(a: float, b: float) -> Gen:
     low, high = math.ceil(a), math.floor(b)
     if low > high:
         return lambda rng: low
+    if _wide(low, high):
+        magnitude, favourites = _magnitude(low, high), [n for n in _ROUND if low <= n <= high]
+
+        def human(rng: random.Random) -> int:
+            if favourites and rng.random() < 0.3:
+                return rng.choice(favourites)
+            value = int(magnitude(rng))
+            quantum = 10 ** int(math.log10(value)) // 2 if value >= 20 else 1
+            if quantum > 1 and rng.random() < 0.5:  # 35, 150, 2500: round at the number's own size
+                nice = round(value / quantum) * quantum
+                value = nice if low <= nice <= high else value
+            return min(max(value, low), high)
+
+        return human
     quantum = _nice_step(high - low)
 
     def draw(rng: random.Random) -> int:
@@ -125,14 +141,27 @@ def _int_draw(a: float, b: float) -> Gen:
     return draw
 
 
+def _wide(low: float, high: float) -> bool:
+    """A range from (near) zero over an order of magnitude or more, where the numbers people give are mostly small
+    (5, 10, 3, sometimes 150): drawn on a log scale rather than uniformly (which makes most of them 40-99)."""
+    return low >= 0 and high >= 10 * max(low, 1)
+
+
+def _magnitude(low: float, high: float) -> Gen:
+    """Log-uniform over [max(low, 1), high + 1): as likely in 1-10 as in 10-100."""
+    bottom, top = math.log(max(low, 1)), math.log(high + 1)
+    return lambda rng: min(math.exp(rng.uniform(bottom, top)), high)
+
+
 def _float_draw(a: float, b: float, decimals: int | None) -> Gen:
     ints = _int_draw(a, b)
+    spread = _magnitude(a, b) if _wide(a, b) else (lambda rng: rng.uniform(a, b))
 
     def draw(rng: random.Random) -> float:
         places = decimals if decimals is not None else rng.choice((0, 0, 1, 1, 2))
         if places == 0 and math.ceil(a) <= math.floor(b):
             return ints(rng)
-        return round(rng.uniform(a, b), max(places, 1))
+        return round(spread(rng), max(places, 1))
 
     return draw
 
