@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "d261affcb7756ebf95d0898466472015d0af223b4d75d3eeaecf61cdecc88d01"
+SMOKE_DIGEST = "443fcb0095171c13763f3a032cbb4046de870928b25808db27fa819210a79e91"
 
 
 def episodes_digest(run_dir: Path) -> str:

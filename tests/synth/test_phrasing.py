@@ -223,7 +223,7 @@ def test_a_task_takes_the_values_it_names_in_its_own_words():
                                                                           "limit": {"type": "integer"}})
     rng = random.Random(0)
     words, stated = named_in_task(tool_words(capital), {"country": "New Zealand"}, rng, False, set())
-    assert words.vp == "fetch the capital city of New Zealand" and words.np == "the capital city of New Zealand"
+    assert words.vp == "find the capital city of New Zealand" and words.np == "the capital city of New Zealand"
     assert stated == {"country"}
     words, stated = named_in_task(tool_words(primes), {"number": 60, "limit": 3}, rng, False, set())
     assert words.vp == "compute the prime factors of 60" and stated == {"number"}
@@ -255,3 +255,29 @@ def test_flags_are_said_in_words_not_as_true_or_false():
         assert not re.search(r"\b(true|false)\b", text, re.I), text
         assert re.search(r"including area|area included", text, re.I), text
         assert re.search(r"(without|excluding) angles", text, re.I), text
+
+
+def test_a_request_asks_about_the_thing_its_values_describe():
+    circle = _tool("circle_area", "Calculates the area of a circle.", {"radius": {"type": "number"}})
+    phraser, rng = Phraser(0), random.Random(0)
+    texts = [phraser.request(single(circle, {"radius": 4.5}), {circle.name: circle}, rng) for _ in range(200)]
+    definite = [t for t in texts if re.search(r"\bof the circle\b", t)]
+    assert 40 <= len(definite) <= 140 and all("4.5" in t for t in definite)  # sometimes, not always
+    assert any(re.search(r"\bof a circle\b", t) for t in texts)
+    assert not any(re.search(r"\bof the circle\b", t) for t in (  # without values there is no such circle
+        phraser.request(single(circle, {}), {circle.name: circle}, rng) for _ in range(50)))
+
+
+def test_task_phrases_drop_asides_and_description_verbs():
+    assert task_phrase("Retrieve the dimensions, such as area and perimeter, of a triangle if the lengths of its "
+                       "sides are given.", "t") == ("find the dimensions of a triangle", "the dimensions of a triangle")
+    assert task_phrase("Obtains the boiling point of a substance.", "t")[0] == "find the boiling point of a substance"
+    assert task_phrase("Lists users, e.g. admins, of a team.", "t")[0] == "list users of a team"
+
+
+def test_a_unit_is_asked_for_with_in():
+    tool = _tool("distance", "Compute the distance between two cities.", {
+        "origin": {"type": "string"}, "unit": {"type": "string", "enum": ["km", "miles"]},
+        "distance_unit": {"type": "string"}})
+    words = tool_words(tool)
+    assert words.param("unit").preps == ("in {v}",) and words.param("distance_unit").preps == ("in {v}",)

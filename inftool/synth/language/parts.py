@@ -20,10 +20,10 @@ FRAMES = ("{c}.",) * DIRECT_SHARE + ("Can you {c}?",) * DIRECT_SHARE + (
     "Could you help me {c}?", "Is it possible to {c}?", "Let's {c}.",
     "Go ahead and {c}.", "I was hoping you could {c}.", "Quick favor: {c}.",
     "Any chance you could {c}?", "Mind helping me {c}?", "I'd appreciate it if you could {c}.",
-    "Would you mind if we {c}?", "Can we {c}?", "Kindly {c}.",
+    "Can we {c}?", "Kindly {c}.",
     "Can you {c} for me?",
 )
-NP_FRAMES = ("What is {c}?", "Find {c}.") * (DIRECT_SHARE // 3) + ("Can you find {c}?", "What would be {c}?") + (
+NP_FRAMES = ("What is {c}?", "Find {c}.") * (DIRECT_SHARE // 3) + (
     "What is {c}?", "What's {c}?", "Can you tell me {c}?", "Could you find out {c}?",
     "I'm looking for {c}.", "Give me {c}.", "Tell me {c}.", "I'd like to know {c}.", "Do you know {c}?",
     "I'm curious about {c}.", "Could you look up {c}?", "I want {c}.",
@@ -113,6 +113,17 @@ def _number_siblings(params: dict[str, ParamWords]) -> None:
         if len(numbered) >= 2:
             for words, digit in numbered:
                 words.label = f"{_ORDINALS[digit]} {stem}"
+
+
+def definite(words: ToolWords) -> ToolWords:
+    """The task about *the* thing its arguments then describe ('the area of the circle with radius 5'), the way
+    people ask about the object in front of them, rather than the description's 'of a circle'."""
+    found = _OBJECT.search(words.vp)
+    if not found:
+        return words
+    indefinite = f"{found.group(1)} {found.group(2)}"
+    vp = words.vp[:found.start(1)] + "the " + found.group(2) + words.vp[found.end(2):]
+    return replace(words, vp=vp, np=words.np.replace(indefinite, f"the {found.group(2)}", 1) if words.np else None)
 
 
 def attach(head: str, args: str) -> str:

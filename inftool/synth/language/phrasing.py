@@ -29,6 +29,7 @@ from inftool.synth.language.parts import (
     args_text,
     attach,
     capitalise,
+    definite,
     finish,
     frame,
     named_in_task,
@@ -57,13 +58,15 @@ ORDINALS = ("first", "second", "third", "fourth")
 _COUNTS = {2: "two", 3: "three", 4: "four"}
 _PREPOSITIONS = frozenset("with where using for from given at in on to into until through departing leaving heading "
                           "going matching returning starting".split())
-NAMED_SHARE = 0.7
+NAMED_SHARE = 0.9
 """The share of single calls whose task takes the values it names in its own words (``parts.named_in_task``)."""
 SCENE_SHARE = 0.3
 """The share of single-call requests set up as a scene where the task allows one (``parts.scene``)."""
+DEFINITE_SHARE = 0.4
+"""The share of single-call requests that ask about *the* thing their values describe (``parts.definite``)."""
 
 
-_LOOKUP_VERBS = ("retrieve ", "fetch ", "obtain ", "get ", "look up ")
+_LOOKUP_VERBS = ("find ", "get ", "look up ")
 """Verbs of descriptions that people rarely say: they ask what the thing is ('What is the capital of ...?')."""
 
 
@@ -119,7 +122,9 @@ class Phraser(Replies, TurnWords):
             if setup:
                 return setup
         args = args_text(words, call.arguments, rng, vague, skip)
-        if words.np and rng.random() < (0.8 if words.vp.startswith(_LOOKUP_VERBS) else 0.45):
+        if args and rng.random() < DEFINITE_SHARE:
+            words = definite(words)
+        if words.np and rng.random() < (0.8 if words.vp.startswith(_LOOKUP_VERBS) else 0.6):
             return frame(NP_FRAMES, rng=rng, clause=attach(words.np, args))
         if args and rng.random() < 0.15:  # details first, then the ask
             detail = args_text(words, call.arguments, rng, vague, skip, sentences=True)

@@ -42,6 +42,9 @@ _CUT = re.compile(r",\s|,?\s+(?:optionally|given|based on|using|returning|includ
                   r"so that|with (?:the|a|an) (?:specified|given|provided))\b|[;:(\[]|\s[-–—]\s|\.\s|\.$")
 _GIVEN = re.compile(r"\b(a|an|the|any) (?:given|specified|particular|provided|certain|specific) (\w)", re.IGNORECASE)
 _PAREN = re.compile(r"\s*\([^()]*\)")
+_ASIDE = re.compile(r",\s*(?:such as|e\.g\.|for example|like|including)\s[^,;]*,")
+"""An aside between commas ('the dimensions, such as area and perimeter, of a triangle'): dropped, so the task
+keeps what it is about."""
 _DANGLING = frozenset(_words("a an the for of to with in on by from and or its their your at as into per"))
 _DETERMINERS = frozenset(_words("a an the all one two each any your my its their information details data"))
 _UNITS = {"kg": "kg", "cm": "cm", "km": "km", "mg": "mg", "ml": "ml", "m": "meters", "usd": "USD", "bpm": "bpm",
@@ -71,10 +74,11 @@ _PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t
     (r"^(to_currency|target_currency|quote_currency|to_unit|target_language|target_unit)$", ("to {v}", "into {v}")),
     (r"^(query|keyword|keywords|search_term|search_query|q|search_text)$", ("for \"{v}\"", "for {v}", "matching {v}")),
     (r"^(year|season|tax_year)$", ("in {v}", "for {v}")),
+    (r"^(units?|[a-z_]+_units?|unit_of_measure|measurement_system)$", ("in {v}",)),  # 'in kilometers', not 'unit km'
 ))
 
 _MEASURE_PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t) for p, t in (
-    (r"^(time|duration|elapsed_time|time_elapsed|time_period|time_taken)$", ("for {v}", "over {v}", "in {v}")),
+    (r"^(time|duration|elapsed_time|time_elapsed|time_period|time_taken)$", ("for {v}", "after {v}", "in {v}")),
     (r"^(temperature|temp)$", ("at {v}", "at a temperature of {v}")),
     (r"^(distance|displacement)$", ("over {v}", "over a distance of {v}")),
 ))
@@ -102,6 +106,10 @@ def label(name: str) -> str:
     return " ".join(words).replace(" of of ", " of ") + unit
 
 
+_SPOKEN = {"retrieve": "find", "obtain": "find", "fetch": "find"}
+"""Description verbs people do not say: 'Retrieves the dimensions of a triangle' is asked as 'find ...''."""
+
+
 def base_verb(word: str) -> str | None:
     """``Calculates`` -> ``calculate``; ``Searches`` -> ``search``; None when not a known verb."""
     w = word.lower()
@@ -123,7 +131,7 @@ def task_phrase(description: str, tool_name: str) -> tuple[str, str | None]:
     'Calculates the area of a triangle given base and height.' -> ('calculate the area of a triangle',
     'the area of a triangle'); 'Current weather for a city' -> ('get the current weather for a city', same np).
     """
-    text = _LEAD.sub("", _PAREN.sub("", (description or "").strip().split("\n")[0])).strip()
+    text = _LEAD.sub("", _ASIDE.sub("", _PAREN.sub("", (description or "").strip().split("\n")[0]))).strip()
     text = _GIVEN.sub(_article, text)
     cut = _CUT.search(text, 12)
     words = (text[: cut.start()] if cut else text).split()[:18]
@@ -139,6 +147,7 @@ def task_phrase(description: str, tool_name: str) -> tuple[str, str | None]:
         np = rest if re.match(r"(the|a|an|all|your|my)\b", rest) else f"the {rest}"
         return f"get {np}", np
     rest = " ".join(words[1:]).rstrip(",.")
+    verb = _SPOKEN.get(verb, verb)
     if verb == "look" and rest.startswith("up "):
         verb, rest = "look up", rest[3:]
     vp = f"{verb} {rest}".strip()
