@@ -200,13 +200,16 @@ class ScenarioPlanner:
         return self.stateful_planner().plan(tool.name, rng)
 
     def _irrelevance(self, tool: Tool, rng: random.Random) -> Goal:
+        # as many tools as call episodes offer (one alone, as single and parallel ones do, up to one plus the
+        # distractors), so that how many tools are offered never tells whether to call one
+        others = rng.randint(0, self.settings.distractors)
         if self.settings.near_miss and rng.random() < self.settings.near_miss:
-            offered = self._offer([], tool, rng)
+            offered = self._offer([], tool, rng, count=max(1, others))
             if offered:  # the request a call episode of this tool makes, to tools that cannot serve it
                 goal = Goal("irrelevance", tool.name, offered, [])
                 goal.topic = tool.name
                 return goal
-        offered = self._offer([tool.name], tool, rng)
+        offered = self._offer([tool.name], tool, rng, count=others)
         far = [n for n in self._far[tool.name] if n not in offered]
         goal = Goal("irrelevance", tool.name, offered, [])
         goal.topic = rng.choice(far) if far else None

@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "443fcb0095171c13763f3a032cbb4046de870928b25808db27fa819210a79e91"
+SMOKE_DIGEST = "e3085aa5e56424c33253fc1523487585289ffe7ee9a58e527e1fc2a57a657a6f"
 
 
 def episodes_digest(run_dir: Path) -> str:

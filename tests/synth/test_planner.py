@@ -254,12 +254,16 @@ def test_irrelevance_asks_for_a_far_tool_that_is_not_offered(planner, shipped, d
         for seed in range(3):
             goal = planner.plan("irrelevance", tool.name, random.Random(seed))
             assert goal.steps == [] and goal.calls == [] and goal.links == []
-            assert tool.name in goal.offered and len(goal.offered) == 4
+            assert tool.name in goal.offered and 1 <= len(goal.offered) <= 4
             assert goal.topic is not None and goal.topic != tool.name
             assert goal.topic not in goal.offered
             assert goal.topic not in planner._neighbours[tool.name]
             cross_domain += domain_of[goal.topic] != domain_of[tool.name]
     assert cross_domain >= 0.75 * 3 * len(shipped)  # measured: 140 of 165 (85%)
+    # as many tools as call episodes offer, one alone included: the count never tells whether to call
+    sizes = Counter(len(planner.plan("irrelevance", tool.name, random.Random(f"{tool.name}:{seed}")).offered)
+                    for tool in shipped for seed in range(8))
+    assert set(sizes) == {1, 2, 3, 4} and min(sizes.values()) >= 0.15 * sum(sizes.values()), sizes
 
 
 def test_irrelevance_topic_is_never_a_tool_redundant_with_the_target(near_duplicates):
@@ -284,9 +288,10 @@ def test_near_miss_irrelevance_asks_for_the_target_with_only_its_distractors_off
         for seed in range(3):
             goal = planner.plan("irrelevance", tool.name, random.Random(seed))
             assert goal.topic == tool.name and tool.name not in goal.offered and goal.calls == []
-            assert len(goal.offered) == 3 and set(goal.offered) <= set(planner._neighbours[tool.name])
+            assert 1 <= len(goal.offered) <= 3 and set(goal.offered) <= set(planner._neighbours[tool.name])
     half = planner_for(shipped, near_miss=0.5)
-    near = sum(half.plan("irrelevance", t.name, random.Random(s)).topic == t.name for t in shipped for s in range(4))
+    near = sum(half.plan("irrelevance", t.name, random.Random(f"{t.name}:{s}")).topic == t.name
+               for t in shipped for s in range(4))
     assert 0.35 * 4 * len(shipped) <= near <= 0.65 * 4 * len(shipped)
     lone = next(t for t in shipped if t.name == "search_flights")  # no neighbours to offer: the far-topic plan
     goal = planner_for([lone], near_miss=1.0).plan("irrelevance", lone.name, random.Random(0))
