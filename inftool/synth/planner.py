@@ -6,8 +6,9 @@ parameters, leaving out tools the refinement judge calls redundant with the targ
 make the right choice ambiguous. An irrelevance scenario asks for what a far away tool does (none of
 the target's nearest tools, another catalog when there is one) while offering the target and its
 neighbours, or (a ``near_miss`` share of them) asks for what the target does while offering only its
-neighbours; either way one to ``1 + distractors`` tools, as many as call episodes offer. A multi-step scenario chains a producer whose output (at any depth) has a field named
-and typed like one of the target's parameters. A stateful goal is planned on the target's environment itself
+neighbours; either way one to ``1 + distractors`` tools, as many as call episodes offer. A multi-step
+scenario chains a producer whose output (at any depth) has a field named and typed like one of the target's
+parameters. A stateful goal is planned on the target's environment itself
 (``inftool.synth.worlds``).
 """
 

@@ -107,7 +107,7 @@ def label(name: str) -> str:
 
 
 _SPOKEN = {"retrieve": "find", "obtain": "find", "fetch": "find"}
-"""Description verbs people do not say: 'Retrieves the dimensions of a triangle' is asked as 'find ...''."""
+"""Description verbs people do not say: 'Retrieves the dimensions of a triangle' is asked as 'find ...'."""
 
 
 def base_verb(word: str) -> str | None:
