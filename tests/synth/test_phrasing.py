@@ -281,3 +281,5 @@ def test_a_unit_is_asked_for_with_in():
         "distance_unit": {"type": "string"}})
     words = tool_words(tool)
     assert words.param("unit").preps == ("in {v}",) and words.param("distance_unit").preps == ("in {v}",)
+    service = _tool("service", "Book a cleaning service.", {"unit": {"type": "integer"}})
+    assert tool_words(service).param("unit").preps == ()  # a count of service units, not a unit to answer in

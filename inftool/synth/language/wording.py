@@ -74,8 +74,9 @@ _PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t
     (r"^(to_currency|target_currency|quote_currency|to_unit|target_language|target_unit)$", ("to {v}", "into {v}")),
     (r"^(query|keyword|keywords|search_term|search_query|q|search_text)$", ("for \"{v}\"", "for {v}", "matching {v}")),
     (r"^(year|season|tax_year)$", ("in {v}", "for {v}")),
-    (r"^(units?|[a-z_]+_units?|unit_of_measure|measurement_system)$", ("in {v}",)),  # 'in kilometers', not 'unit km'
 ))
+_UNIT_NAME = re.compile(r"^(units?|[a-z_]+_units?|unit_of_measure|measurement_system)$")
+"""A unit to answer in, said 'in kilometers' rather than 'unit km' (strings only: an integer ``unit`` is a count)."""
 
 _MEASURE_PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t) for p, t in (
     (r"^(time|duration|elapsed_time|time_elapsed|time_period|time_taken)$", ("for {v}", "after {v}", "in {v}")),
@@ -204,6 +205,8 @@ def param_words(name: str, schema: Any) -> ParamWords:
     words = ParamWords(name, label(name), kind=kind, description=str(schema.get("description") or ""),
                        enum=list(schema.get("enum") or []))
     words.preps = next((t for p, t in _PREPS if p.match(norm)), ())
+    if not words.preps and kind == "string" and _UNIT_NAME.match(norm):
+        words.preps = ("in {v}",)
     if kind in ("integer", "number"):
         found = _UNIT.search(words.description)
         words.unit = found.group(1) if found else ""
