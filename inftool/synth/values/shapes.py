@@ -121,24 +121,21 @@ def _int_draw(a: float, b: float) -> Gen:
         def human(rng: random.Random) -> int:
             if favourites and rng.random() < 0.3:
                 return rng.choice(favourites)
-            value = int(magnitude(rng))
-            quantum = 10 ** int(math.log10(value)) // 2 if value >= 20 else 1
-            if quantum > 1 and rng.random() < 0.5:  # 35, 150, 2500: round at the number's own size
-                nice = round(value / quantum) * quantum
-                value = nice if low <= nice <= high else value
+            value = int(magnitude(rng))  # then 35, 150, 2500: rounded at the number's own size
+            value = _rounded(value, 10 ** int(math.log10(value)) // 2 if value >= 20 else 1, low, high, rng)
             return min(max(value, low), high)
 
         return human
     quantum = _nice_step(high - low)
+    return lambda rng: _rounded(rng.randint(low, high), quantum, low, high, rng)
 
-    def draw(rng: random.Random) -> int:
-        value = rng.randint(low, high)
-        if quantum > 1 and rng.random() < 0.5:
-            nice = round(value / quantum) * quantum
-            value = nice if low <= nice <= high else value
-        return value
 
-    return draw
+def _rounded(value: int, quantum: int, low: int, high: int, rng: random.Random) -> int:
+    """Half the time ``value`` rounded to a multiple of ``quantum`` (when that stays within the bounds)."""
+    if quantum > 1 and rng.random() < 0.5:
+        nice = round(value / quantum) * quantum
+        return nice if low <= nice <= high else value
+    return value
 
 
 def _wide(low: float, high: float) -> bool:
