@@ -13,6 +13,8 @@ tokens (a language-modelling signal on the requests and tool lines) to the loss 
 `--fresh-strings SHARE` replaces that share of the string values training requests state by made-up words (in
 the request and in the calls; held-out episodes untouched), so that the value pools cannot stand in for copying.
 `--value-weight W` weighs the argument values' tokens W times the completion's other tokens in the loss.
+`--optimizer muon` trains the hidden weight matrices with Muon at peak `--muon-lr` and the rest with AdamW at
+`--lr`, the optimizer of `train.sft.optimizer: muon` (`inftool.train.optimizers`), on the same schedule.
 
 Exact match over 120 items moves in steps of 0.8 points and is near the floor for a policy this small, so each
 evaluation also reports a finer signal: teacher-forced loss and top-1 accuracy on 300 held-out completions,
@@ -175,6 +177,10 @@ def main() -> None:
                         help="Standard deviation of the initial weights (the policy's init_std, 0.06 by default there; "
                              "0.02 here, transformers' own, so the README's earlier commands measure what they did).")
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--optimizer", choices=["adamw", "muon"], default="adamw",
+                        help="muon: torch's Muon on the hidden weight matrices (--muon-lr), AdamW on the rest "
+                             "(inftool.train.optimizers, as train.sft.optimizer: muon).")
+    parser.add_argument("--muon-lr", type=float, default=0.01)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=450)
     parser.add_argument("--eval-every", type=int, default=150)
@@ -224,7 +230,13 @@ def main() -> None:
     mean_length = sum(len(r["input_ids"]) for r in rows) / len(rows)
     print(f"{len(rows)} examples, {mean_length:.0f} tokens on average; "
           f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters; {cpu_model()}", flush=True)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    if args.optimizer == "muon":
+        from inftool.train.optimizers import muon_with_adamw
+
+        optimiser = muon_with_adamw(model, lr=args.lr, muon_lr=args.muon_lr)
+    else:
+        optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    peaks = [group["lr"] for group in optimiser.param_groups]
     pad = tokenizer.pad_token_id
     started, step, curve = time.perf_counter(), 0, []
     with tempfile.TemporaryDirectory(prefix="inftool-bench-copy-") as scratch:
@@ -243,9 +255,9 @@ def main() -> None:
             rng.shuffle(batches)
             for batch in batches[: args.steps - step]:
                 progress = step / args.steps
-                for group in optimiser.param_groups:
-                    warm = min(1.0, (step + 1) / 30)
-                    group["lr"] = args.lr * warm * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
+                warm = min(1.0, (step + 1) / 30)
+                for group, peak in zip(optimiser.param_groups, peaks, strict=True):
+                    group["lr"] = peak * warm * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
                 width = max(len(r["input_ids"]) for r in batch)
                 ids = torch.tensor([r["input_ids"] + [pad] * (width - len(r["input_ids"])) for r in batch])
                 completion = torch.tensor([r["completion_mask"] + [0] * (width - len(r["input_ids"])) for r in batch])

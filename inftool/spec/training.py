@@ -187,6 +187,14 @@ class LocalSFTSpec(SFTSpec, _LocalPhase):
     gradient_accumulation_steps: int = Field(default=1, ge=1)
     """Split each optimiser step's batch_size episodes into this many forward/backward passes (less memory, the
     same steps); must divide batch_size."""
+    optimizer: Literal["adamw", "muon"] = "adamw"
+    """adamw: transformers' optimizer (AdamW, or what extra.optim names). muon: torch's Muon (momentum
+    orthogonalised by Newton-Schulz iterations) on the hidden layers' weight matrices and AdamW on the embeddings,
+    norms and biases, one optimizer (``inftool.train.optimizers``); for a policy trained from scratch it reaches
+    the copy phase in fewer steps (README: Muon)."""
+    muon_learning_rate: float = Field(default=0.01, gt=0)
+    """Peak Muon learning rate (optimizer: muon), at torch's original scale (an update of unit spectral norm,
+    times sqrt(rows/cols) for a tall matrix); it follows learning_rate's schedule in proportion."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Any other field of trl.SFTConfig, passed through (e.g. {lr_scheduler_type: linear, max_grad_norm: 0.5});
     it overrides inftool's default for that field. Fields a recipe key sets are refused with that key."""
@@ -194,6 +202,13 @@ class LocalSFTSpec(SFTSpec, _LocalPhase):
     @staticmethod
     def _batch(data: dict[str, Any]) -> int | None:
         return data.get("batch_size")
+
+    @model_validator(mode="after")
+    def _one_optimizer(self) -> LocalSFTSpec:
+        if self.optimizer == "muon" and "optim" in self.extra:
+            raise ValueError(f"extra.optim ({self.extra['optim']!r}) does not apply with optimizer: muon (hint: "
+                             "drop one of them)")
+        return self
 
 
 class LocalGRPOSpec(GRPOSpec, _LocalPhase):

@@ -263,9 +263,22 @@ def sft(start: Path, rows: list[dict[str, list[int]]], spec: Any, out: Path, run
         trainer_class = _cpu_sft_trainer(SFTTrainer) if config.use_cpu else SFTTrainer
         trainer = _quiet(trainer_class(model=model, args=config, train_dataset=Dataset.from_list(rows),
                                     processing_class=tokenizer, peft_config=runtime.peft_config(),
-                                    callbacks=[_callback(on_log, on_step, logs)]))
+                                    callbacks=[_callback(on_log, on_step, logs)],
+                                    optimizer_cls_and_kwargs=_optimizer(spec, config)))
         steps, seconds = _train(trainer, tokenizer, out)
     return Phase(steps, seconds, len(rows), logs)
+
+
+def _optimizer(spec: Any, config: Any) -> tuple[Any, dict[str, Any]] | None:
+    """transformers' ``optimizer_cls_and_kwargs`` for ``spec.optimizer``: None (the config's own optimizer) for
+    adamw; for muon, a factory of ``inftool.train.optimizers.muon_with_adamw`` with the config's AdamW settings."""
+    if getattr(spec, "optimizer", "adamw") != "muon":
+        return None
+    from inftool.train.optimizers import muon_with_adamw
+
+    return (lambda: muon_with_adamw), {"lr": config.learning_rate, "muon_lr": spec.muon_learning_rate * (
+        config.learning_rate / spec.learning_rate), "weight_decay": config.weight_decay,
+        "betas": (config.adam_beta1, config.adam_beta2), "eps": config.adam_epsilon}
 
 
 def _cpu_sft_trainer(base: type) -> type:

@@ -219,6 +219,41 @@ def test_a_later_iterations_sft_takes_its_segment_of_the_curve(setup, sft_run, t
     assert rates == sorted(rates, reverse=True) and rates[-1] > segment["lr_scheduler_kwargs"]["lr_end"]
 
 
+def test_muon_sft_trains_the_hidden_matrices_with_muon_on_the_same_learning_rate_curve(setup, sft_run, tmp_path,
+                                                                                      monkeypatch):
+    from inftool.train import optimizers
+
+    built, real = [], optimizers.muon_with_adamw
+
+    def recording(model, **kwargs):  # the real optimizer, kept to read its learning rates after training
+        built.append(real(model, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(optimizers, "muon_with_adamw", recording)
+    _, start = setup
+    train = LocalTrainSpec(trainer="local", threads=1, sft={"batch_size": 4, "max_steps": 6, "learning_rate": 0.01,
+                                                            "optimizer": "muon", "muon_learning_rate": 0.05,
+                                                            "extra": {"logging_steps": 1}})
+    phase = local.sft(start, sft_run[3], train.sft, tmp_path / "iter1", local.Runtime.of(train, 0, "test"),
+                      max_length=SPEC.max_length, segment=(1, 3))
+    segment = local.learning_rate_segment(train.sft, 1, 3)
+    rates = [entry["learning_rate"] for entry in phase.logs if "learning_rate" in entry]
+    assert rates[0] == pytest.approx(segment["learning_rate"], rel=1e-6) and rates == sorted(rates, reverse=True)
+    optimizer = built[-1]
+    adamw, muon = optimizer.parts
+    assert muon.param_groups[0]["lr"] == pytest.approx(5 * adamw.param_groups[0]["lr"])  # 0.05 to 0.01, scheduled
+    assert muon.param_groups[0]["initial_lr"] == pytest.approx(5 * segment["learning_rate"])
+    assert adamw.param_groups[0]["lr"] <= rates[-1] < rates[0]  # the schedule reached the parts
+    trained, before = weights(tmp_path / "iter1"), weights(start)
+    for name in ("model.layers.0.self_attn.q_proj.weight", "model.embed_tokens.weight", "model.norm.weight"):
+        assert not (trained[name] == before[name]).all(), name
+
+
+def test_muon_and_extra_optim_are_refused_together():
+    with pytest.raises(ValueError, match="extra.optim .* does not apply with optimizer: muon"):
+        LocalTrainSpec(trainer="local", sft={"optimizer": "muon", "extra": {"optim": "adafactor"}})
+
+
 @pytest.mark.parametrize("lora,capped", [(False, False), (True, False), (False, True)])
 def test_the_cpu_sft_loss_equals_trls_fused_loss_and_gradients(setup, tmp_path, lora, capped):
     """On the CPU the SFT loss skips TRL's fused LM head (plain torch tiles there, most of a step); the loss, its
