@@ -41,6 +41,8 @@ from pathlib import Path
 
 from _machine import cpu_model
 
+from inftool.spec.training import LocalSFTSpec
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -180,7 +182,8 @@ def main() -> None:
     parser.add_argument("--optimizer", choices=["adamw", "muon"], default="adamw",
                         help="muon: torch's Muon on the hidden weight matrices (--muon-lr), AdamW on the rest "
                              "(inftool.train.optimizers, as train.sft.optimizer: muon).")
-    parser.add_argument("--muon-lr", type=float, default=0.01)
+    parser.add_argument("--muon-lr", type=float, default=LocalSFTSpec.model_fields["muon_learning_rate"].default,
+                        help="Muon's peak learning rate (default: train.sft.muon_learning_rate's).")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=450)
     parser.add_argument("--eval-every", type=int, default=150)

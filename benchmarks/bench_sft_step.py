@@ -7,7 +7,8 @@ SFTTrainer (its fused LM head: tiled log-probabilities, plain torch tiles on the
 `inftool.train.local.sft` uses on the CPU (the loss at the scored positions through the LM head and torch's
 cross-entropy). Prints the seconds per step of each and their first logged losses (the same quantity; logged
 every --logging-steps steps), and the examples' mean length in tokens (what the policy's template and tokenizer
-make of the recipe's episodes).
+make of the recipe's episodes). When the recipe trains with `optimizer: muon`, a third run times the local
+trainer's CPU loss with that optimizer (the other two use AdamW, transformers' default).
 """
 
 from __future__ import annotations
@@ -61,15 +62,20 @@ def main() -> None:
         rows = data.rows
         torch.set_num_threads(spec.train.threads or 2)
         found = {}
-        for name, trainer_class in (("trl", SFTTrainer), ("inftool cpu", local._cpu_sft_trainer(SFTTrainer))):
+        variants = [("trl", SFTTrainer, False), ("inftool cpu", local._cpu_sft_trainer(SFTTrainer), False)]
+        if spec.train.sft.optimizer == "muon":  # the recipe's optimizer too, on the local trainer's loss
+            variants.append(("inftool cpu, muon", local._cpu_sft_trainer(SFTTrainer), True))
+        for name, trainer_class, recipe_optimizer in variants:
             config = SFTConfig(output_dir=str(Path(scratch) / name), use_cpu=True, report_to="none", seed=0,
                                per_device_train_batch_size=spec.train.sft.batch_size, max_steps=args.steps,
                                learning_rate=spec.train.sft.learning_rate, completion_only_loss=True,
                                max_length=tiny.max_length, train_sampling_strategy="group_by_length",
                                logging_steps=args.logging_steps, save_strategy="no", disable_tqdm=True,
                                activation_checkpointing=False)
+            optimizer = local._optimizer(spec.train.sft, config) if recipe_optimizer else None
             trainer = local._quiet(trainer_class(model=AutoModelForCausalLM.from_pretrained(start), args=config,
-                                                 train_dataset=Dataset.from_list(rows), processing_class=tokenizer))
+                                                 train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                                                 optimizer_cls_and_kwargs=optimizer))
             started = time.perf_counter()
             trainer.train()
             seconds = time.perf_counter() - started
