@@ -195,7 +195,7 @@ class LocalSFTSpec(SFTSpec, _LocalPhase):
     muon_learning_rate: float = Field(default=0.005, gt=0)
     """Peak Muon learning rate (optimizer: muon), at torch's original scale (an update of unit spectral norm,
     times sqrt(rows/cols) for a tall matrix); it follows learning_rate's schedule in proportion. 0.005 is the
-    best of 0.005-0.04 measured on the main job's scratch policy (README: Muon)."""
+    best of 0.003-0.04 measured on the main job's scratch policy (README: Muon)."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Any other field of trl.SFTConfig, passed through (e.g. {lr_scheduler_type: linear, max_grad_norm: 0.5});
     it overrides inftool's default for that field. Fields a recipe key sets are refused with that key."""
