@@ -13,8 +13,11 @@ tokens (a language-modelling signal on the requests and tool lines) to the loss 
 `--fresh-strings SHARE` replaces that share of the string values training requests state by made-up words (in
 the request and in the calls; held-out episodes untouched), so that the value pools cannot stand in for copying.
 `--value-weight W` weighs the argument values' tokens W times the completion's other tokens in the loss.
-`--optimizer muon` trains the hidden weight matrices with Muon at peak `--muon-lr` and the rest with AdamW at
-`--lr`, the optimizer of `train.sft.optimizer: muon` (`inftool.train.optimizers`), on the same schedule.
+`--copy-attention W` adds W times the copy-attention loss (`train.sft.copy_attention`,
+`inftool.train.copy_attention`: one head of the last layer supervised to look at the request's copy of the value
+being written). `--optimizer muon` trains the hidden weight matrices with Muon at peak `--muon-lr` and the rest
+with AdamW at `--lr`, the optimizer of `train.sft.optimizer: muon` (`inftool.train.optimizers`), on the same
+schedule.
 
 Exact match over 120 items moves in steps of 0.8 points and is near the floor for a policy this small, so each
 evaluation also reports a finer signal: teacher-forced loss and top-1 accuracy on 300 held-out completions,
@@ -42,6 +45,7 @@ from pathlib import Path
 from _machine import cpu_model
 
 from inftool.spec.training import LocalSFTSpec
+from inftool.train.copy_attention import CopyAttention, value_spans
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -101,29 +105,6 @@ def provenance(items: list, results: list[dict]) -> Counter:
                 found[("right" if right else "wrong", "in_request" if text.lower() in request else "not_in_request",
                        type(value).__name__)] += 1
     return found
-
-
-_ARGUMENTS = re.compile(r'"arguments":\s*\{')
-_KEY = re.compile(r'\s*"(?:[^"\\]|\\.)*"\s*:\s*')
-_COMMA = re.compile(r"\s*,")
-
-
-def value_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the argument values (each top-level value of each call's ``arguments`` object)."""
-    decoder, spans = json.JSONDecoder(), []
-    for opened in _ARGUMENTS.finditer(text):
-        at = opened.end()
-        while key := _KEY.match(text, at):
-            try:
-                _, end = decoder.raw_decode(text, key.end())
-            except ValueError:
-                break
-            spans.append((key.end(), end))
-            comma = _COMMA.match(text, end)
-            if not comma:
-                break
-            at = comma.end()
-    return spans
 
 
 def token_kinds(row: dict, tokenizer) -> list[str]:
@@ -188,6 +169,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=450)
     parser.add_argument("--eval-every", type=int, default=150)
     parser.add_argument("--prompt-loss", type=float, default=0.0)
+    parser.add_argument("--copy-attention", type=float, default=0.0,
+                        help="Weight of the copy-attention loss (train.sft.copy_attention; 0: off).")
     parser.add_argument("--value-weight", type=float, default=1.0,
                         help="Weight of the argument values' tokens in the loss (the completion's other tokens: 1).")
     parser.add_argument("--seed", type=int, default=0)
@@ -229,6 +212,7 @@ def main() -> None:
     if args.value_weight != 1.0:
         for row in rows:
             row["weight"] = [args.value_weight if kind == "value" else 1.0 for kind in token_kinds(row, tokenizer)]
+    copy = CopyAttention(rows, tokenizer, args.copy_attention).attach(model) if args.copy_attention else None
     batches = [rows[i:i + args.batch] for i in range(0, len(rows), args.batch)]
     mean_length = sum(len(r["input_ids"]) for r in rows) / len(rows)
     print(f"{len(rows)} examples, {mean_length:.0f} tokens on average; "
@@ -284,6 +268,8 @@ def main() -> None:
                     prompt = target.masked_fill((present[:, 1:] == 0) | (completion[:, 1:] == 1), -100)
                     loss = loss + args.prompt_loss * torch.nn.functional.cross_entropy(
                         logits, prompt.reshape(-1), ignore_index=-100)
+                if copy is not None and (extra := copy.loss(ids, present)) is not None:
+                    loss = loss + extra
                 optimiser.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

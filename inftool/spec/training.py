@@ -196,6 +196,11 @@ class LocalSFTSpec(SFTSpec, _LocalPhase):
     """Peak Muon learning rate (optimizer: muon), at torch's original scale (an update of unit spectral norm,
     times sqrt(rows/cols) for a tall matrix); it follows learning_rate's schedule in proportion. 0.005 is the
     best of 0.003-0.04 measured on the main job's scratch policy (README: Muon)."""
+    copy_attention: float = Field(default=0.0, ge=0)
+    """Weight of the copy-attention loss (0: off). One attention head of the last layer is trained to look, when the
+    next token is part of an argument value stated in the conversation, at that token's place in it
+    (``inftool.train.copy_attention``: the pairs come from the episodes themselves). A scratch policy learns to
+    copy values in far fewer steps; nothing changes at inference (README: copy attention)."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Any other field of trl.SFTConfig, passed through (e.g. {lr_scheduler_type: linear, max_grad_norm: 0.5});
     it overrides inftool's default for that field. Fields a recipe key sets are refused with that key."""
@@ -209,6 +214,10 @@ class LocalSFTSpec(SFTSpec, _LocalPhase):
         if self.optimizer == "muon" and "optim" in self.extra:
             raise ValueError(f"extra.optim ({self.extra['optim']!r}) does not apply with optimizer: muon (hint: "
                              "drop one of them)")
+        packed = [key for key in ("packing", "padding_free") if self.extra.get(key)]
+        if self.copy_attention and packed:
+            raise ValueError(f"copy_attention finds its examples in padded batches, not with extra.{packed[0]} "
+                             "(hint: drop one of them)")
         return self
 
 

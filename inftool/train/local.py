@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from inftool.errors import StageError, UsageError
+from inftool.train.copy_attention import CopyAttention
 
 log = logging.getLogger("inftool")
 
@@ -261,12 +262,43 @@ def sft(start: Path, rows: list[dict[str, list[int]]], spec: Any, out: Path, run
             settings.pop("lr_scheduler_kwargs")
         config = trl_config(SFTConfig, "sft", settings, extra)
         trainer_class = _cpu_sft_trainer(SFTTrainer) if config.use_cpu else SFTTrainer
+        copy = CopyAttention(rows, tokenizer, spec.copy_attention) if getattr(spec, "copy_attention", 0) else None
+        if copy is not None:
+            trainer_class = _copy_attention_trainer(trainer_class, copy)
         trainer = _quiet(trainer_class(model=model, args=config, train_dataset=Dataset.from_list(rows),
                                     processing_class=tokenizer, peft_config=runtime.peft_config(),
                                     callbacks=[_callback(on_log, on_step, logs)],
                                     optimizer_cls_and_kwargs=_optimizer(spec, config)))
-        steps, seconds = _train(trainer, tokenizer, out)
+        if copy is not None:
+            copy.attach(trainer.model)
+        try:
+            steps, seconds = _train(trainer, tokenizer, out)
+        finally:
+            if copy is not None:
+                copy.detach()
     return Phase(steps, seconds, len(rows), logs)
+
+
+def _copy_attention_trainer(base: type, copy: CopyAttention) -> type:
+    """``base`` (an SFT trainer class) with ``copy``'s loss added to every training loss it computes, and its mean
+    logged as ``copy_attention_loss`` (``inftool.train.copy_attention``)."""
+
+    class CopyAttentionSFTTrainer(base):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            found = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            if not model.training:
+                return found
+            extra = copy.loss(inputs["input_ids"], inputs.get("attention_mask"))
+            if extra is None:
+                return found
+            self._metrics["train"]["copy_attention_loss"].append(float(extra.detach()) / copy.weight)
+            if num_items_in_batch is not None:  # the LM loss is a mean over the accumulated batch already
+                extra = extra / self.args.gradient_accumulation_steps
+            if return_outputs:
+                return found[0] + extra, found[1]
+            return found + extra
+
+    return CopyAttentionSFTTrainer
 
 
 def _optimizer(spec: Any, config: Any) -> tuple[Any, dict[str, Any]] | None:

@@ -249,6 +249,34 @@ def test_muon_sft_trains_the_hidden_matrices_with_muon_on_the_same_learning_rate
         assert not (trained[name] == before[name]).all(), name
 
 
+@pytest.mark.parametrize("lora,capped", [(False, False), (True, False), (False, True)])
+def test_copy_attention_is_trained_through_the_real_trainer_and_logged(setup, sft_run, tmp_path, lora, capped):
+    """The copy-attention loss reaches every training step whichever loss path the trainer takes: the CPU loss, a
+    LoRA model (the hook is on its base model), TRL's own loss (a soft-capped model); its cross-entropy falls."""
+    import shutil
+
+    _, start = setup
+    if capped:  # a logit transform in the config: the CPU trainer leaves the loss to TRL's own path
+        start = Path(shutil.copytree(start, tmp_path / "capped"))
+        config = json.loads((start / "config.json").read_text())
+        (start / "config.json").write_text(json.dumps({**config, "logit_scale": 1.0}))
+        assert not local._plain_head(local.Runtime(threads=1).load(start))
+    train = LocalTrainSpec(trainer="local", threads=1, lora={"r": 4, "alpha": 8, "dropout": 0.0} if lora else None,
+                           sft={"batch_size": 4, "max_steps": 12, "learning_rate": 0.01, "copy_attention": 1.0,
+                                "extra": {"logging_steps": 1}})
+    phase = local.sft(start, sft_run[3], train.sft, tmp_path / "iter0", local.Runtime.of(train, 0, "test"),
+                      max_length=SPEC.max_length)
+    copied = [entry["copy_attention_loss"] for entry in phase.logs if "copy_attention_loss" in entry]
+    assert len(copied) >= 10  # steps whose batch states no value log nothing
+    assert sum(copied[-3:]) < sum(copied[:3])
+    assert (tmp_path / "iter0" / "model.safetensors").is_file()
+
+
+def test_copy_attention_is_refused_with_packed_batches():
+    with pytest.raises(ValueError, match="copy_attention finds its examples in padded batches, not with extra.packing"):
+        LocalTrainSpec(trainer="local", sft={"copy_attention": 1.0, "extra": {"packing": True}})
+
+
 def test_muon_and_extra_optim_are_refused_together():
     with pytest.raises(ValueError, match="extra.optim .* does not apply with optimizer: muon"):
         LocalTrainSpec(trainer="local", sft={"optimizer": "muon", "extra": {"optim": "adafactor"}})
