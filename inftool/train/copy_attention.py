@@ -108,7 +108,7 @@ class CopyAttention:
         self.targets = {tuple(row["input_ids"]): copy_targets(row["input_ids"], row["completion_mask"], texts)
                         for row in rows}
         self.pairs = sum(len(pairs) for pairs in self.targets.values())
-        self._seen: dict[str, Any] = {}
+        self._captured: dict[str, Any] = {}
         self._handle = None
 
     def attach(self, model: Any) -> CopyAttention:
@@ -134,14 +134,14 @@ class CopyAttention:
             self._handle = None
 
     def _grab(self, module, args, kwargs) -> None:  # noqa: ARG002 - torch's hook signature
-        self._seen = {"hidden": kwargs.get("hidden_states", args[0] if args else None),
+        self._captured = {"hidden": kwargs.get("hidden_states", args[0] if args else None),
                       "rotary": kwargs.get("position_embeddings")}
 
     def loss(self, input_ids: Any, attention_mask: Any | None):
         """The weighted loss for the batch the hooked model last ran on, or None when it has no pairs."""
         import torch
 
-        hidden, rotary = self._seen.get("hidden"), self._seen.get("rotary")
+        hidden, rotary = self._captured.get("hidden"), self._captured.get("rotary")
         if hidden is None or rotary is None:
             return None
         lengths = attention_mask.sum(-1).tolist() if attention_mask is not None else [input_ids.shape[1]] * len(
