@@ -172,7 +172,16 @@ class CopyAttention:
         at = (rows_t if cos.shape[0] > 1 else torch.zeros_like(rows_t), queries_t)
         query, _ = self._rotate(query[:, None, None], query[:, None, None], cos[at][:, None], sin[at][:, None])
         _, key = self._rotate(key[:, None], key[:, None], cos, sin)
-        scores = (query[:, 0, 0, None] * key[rows_t, 0]).sum(-1) * getattr(attention, "scaling", width ** -0.5)
+        # each row's queries against that row's keys, one batched product: indexing the keys by row instead would
+        # repeat rows, and the gradient of a repeated index is summed by atomic adds on the CPU, in no fixed order
+        slots = [0] * len(rows)
+        for at_pair in range(1, len(rows)):
+            slots[at_pair] = slots[at_pair - 1] + 1 if rows[at_pair] == rows[at_pair - 1] else 0
+        slots_t = torch.tensor(slots, device=device)
+        padded = query.new_zeros(hidden.shape[0], max(slots) + 1, width)
+        padded[rows_t, slots_t] = query[:, 0, 0]
+        scores = torch.bmm(padded, key[:, 0].transpose(1, 2))[rows_t, slots_t]
+        scores = scores * getattr(attention, "scaling", width ** -0.5)
         positions = torch.arange(hidden.shape[1], device=device)[None]
         hidden_from = positions > queries_t[:, None]
         if attention_mask is not None:
