@@ -12,7 +12,7 @@ model does with what it sees is still learnt from the LM loss. Nothing changes a
 
 Any chat template works: values are found by parsing the JSON objects after ``"arguments":`` or
 ``"parameters":`` in the completion's text. Llama-style attention modules are supported (``q_proj``,
-``k_proj``, rotary ``position_embeddings`` passed to the attention; query/key biases and norms are applied as the
+``k_proj``, rotary ``position_embeddings`` passed to the attention; query/key biases, norms and LoRA adapters count as the
 layer applies them), which covers the tiny-scratch policy, Qwen2/3 and Mistral (tested); another kind, or attention
 logits soft-capped (Gemma 2), is an error naming it.
 """
@@ -158,14 +158,8 @@ class CopyAttention:
         rows_t, queries_t = torch.tensor(rows, device=device), torch.tensor(queries, device=device)
         attention, width = self._attention, self._attention.head_dim
         kv_head = self.head // (attention.config.num_attention_heads // attention.config.num_key_value_heads)
-        q_weight = attention.q_proj.weight[self.head * width:(self.head + 1) * width]
-        k_weight = attention.k_proj.weight[kv_head * width:(kv_head + 1) * width]
-        q_bias = k_bias = None
-        if attention.q_proj.bias is not None:
-            q_bias = attention.q_proj.bias[self.head * width:(self.head + 1) * width]
-            k_bias = attention.k_proj.bias[kv_head * width:(kv_head + 1) * width]
-        query = torch.nn.functional.linear(hidden[rows_t, queries_t], q_weight, q_bias)  # (pairs, width)
-        key = torch.nn.functional.linear(hidden, k_weight, k_bias)  # (batch, length, width)
+        query = _project(attention.q_proj, hidden[rows_t, queries_t], slice(self.head * width, (self.head + 1) * width))
+        key = _project(attention.k_proj, hidden, slice(kv_head * width, (kv_head + 1) * width))  # batch, length, width
         if hasattr(attention, "q_norm"):
             query, key = attention.q_norm(query), attention.k_norm(key)
         cos, sin = rotary  # (batch or 1, length, width)
@@ -188,3 +182,14 @@ class CopyAttention:
             hidden_from = hidden_from | (attention_mask[rows_t] == 0)
         scores = scores.masked_fill(hidden_from, float("-inf")).float()
         return self.weight * torch.nn.functional.cross_entropy(scores, torch.tensor(sources, device=device))
+
+
+def _project(module: Any, inputs: Any, rows: slice):
+    """The ``rows`` of ``module``'s output for ``inputs``: only those rows of a plain linear layer's weight are
+    multiplied; a wrapped one (a LoRA layer adds its own product) is run whole and sliced."""
+    import torch
+
+    if type(module) is torch.nn.Linear:
+        bias = None if module.bias is None else module.bias[rows]
+        return torch.nn.functional.linear(inputs, module.weight[rows], bias)
+    return module(inputs)[..., rows]

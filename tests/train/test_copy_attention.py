@@ -80,22 +80,27 @@ def _family(name: str, vocab_size: int):
     return getattr(transformers, f"{name}ForCausalLM")(config)
 
 
-@pytest.mark.parametrize("family", ["tiny", "Qwen2", "Qwen3", "Mistral"])
+@pytest.mark.parametrize("family", ["tiny", "Qwen2", "Qwen3", "Mistral", "lora"])
 def test_the_loss_is_the_hooked_heads_attention_cross_entropy_and_training_lowers_it(tiny, family):
     """The loss is the cross-entropy of the attention the model itself computes (its eager weights), for the tiny
-    Llama and for hub families with query/key biases (Qwen2) or query/key norms (Qwen3)."""
+    Llama, for hub families with query/key biases (Qwen2) or query/key norms (Qwen3), and for a LoRA model (its
+    adapters on the projections count)."""
     import torch
 
     from inftool.train.copy_attention import CopyAttention
 
     model, tokenizer, rows = tiny
-    if family != "tiny":
+    if family == "lora":
+        peft = pytest.importorskip("peft", reason="LoRA needs peft (the train extra)")
+        model = peft.get_peft_model(_family("Llama", len(tokenizer)), peft.LoraConfig(
+            r=4, lora_alpha=8, target_modules=["q_proj", "k_proj"], init_lora_weights=False))
+    elif family != "tiny":
         model = _family(family, len(tokenizer))
     copy = CopyAttention(rows, tokenizer, weight=2.0).attach(model)
     assert copy.pairs >= 3  # Paris, 23, 5 (as this tokenizer cuts them)
     ids = torch.tensor([rows[0]["input_ids"]])
     attention = []
-    layer = model.model.layers[-1].self_attn
+    layer = (model.get_base_model() if family == "lora" else model).model.layers[-1].self_attn
     handle = layer.register_forward_hook(lambda m, a, out: attention.append(out[1]))
     model.set_attn_implementation("eager")  # the attention weights themselves, to check against
     model(input_ids=ids, output_attentions=True)
