@@ -12,9 +12,9 @@ model does with what it sees is still learnt from the LM loss. Nothing changes a
 
 Any chat template works: values are found by parsing the JSON objects after ``"arguments":`` or
 ``"parameters":`` in the completion's text. Llama-style attention modules are supported (``q_proj``,
-``k_proj``, rotary ``position_embeddings`` passed to the attention; query/key biases, norms and LoRA adapters count as the
-layer applies them), which covers the tiny-scratch policy, Qwen2/3 and Mistral (tested); another kind, or attention
-logits soft-capped (Gemma 2), is an error naming it.
+``k_proj``, rotary ``position_embeddings`` passed to the attention; query/key biases, norms and LoRA adapters
+count as the layer applies them), which covers the tiny-scratch policy, Qwen2/3 and Mistral (tested); another
+kind, or attention logits soft-capped (Gemma 2), is an error naming it.
 """
 
 from __future__ import annotations
