@@ -167,8 +167,15 @@ def judge(tools: list[Tool]) -> Callable[[int, int], bool]:
 
 
 def _stems(tool: Tool) -> tuple[set[str], set[str]]:
-    """What the judge compares: the distinctive stems of a tool's name, and the stems of all its words."""
-    return {_stem(w) for w in _WORD.findall(tool.name)} - _IGNORED_STEMS, {_stem(w) for w in words(tool)}
+    """What the judge compares: the distinctive stems of a tool's name, and the stems of all its words. A word of
+    the name's namespace (the dotted prefix of its original name) that its description and parameters never use
+    is packaging, not what the tool is about: 'geometry' in geometry.area_circle (whose description is 'Calculate
+    the area of a circle'), unlike 'spotify' in spotify.play ('Play a song on Spotify')."""
+    namespace = {_stem(w) for w in _WORD.findall(tool.original_name.rpartition(".")[0])}
+    if namespace:
+        namespace -= {_stem(w) for w in _WORD.findall(" ".join([tool.description, *tool.properties]))}
+    distinctive = {_stem(w) for w in _WORD.findall(tool.name)} - _IGNORED_STEMS - namespace
+    return distinctive, {_stem(w) for w in words(tool)}
 
 
 def _redundant(a: tuple[set[str], set[str]], b: tuple[set[str], set[str]]) -> bool:

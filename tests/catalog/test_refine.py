@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from inftool.catalog import Catalog, Tool, read_spec
-from inftool.catalog.refine import Merge, refine, similarity_matrix, words
+from inftool.catalog.refine import Merge, judged_redundant, refine, similarity_matrix, words
 from inftool.spec.catalogs import RefineSpec
 
 FIXTURE = Path(__file__).resolve().parents[2] / "catalog" / "near_duplicates.yaml"
@@ -144,6 +144,25 @@ def test_the_judge_keeps_lexically_close_but_distinct_tools_apart(tools, similar
     area = plain("rectangle_area", "Calculate the area of a rectangle from its length and width.", "length", "width")
     assert similarity_matrix([perimeter, area])[0, 1] > 0.6
     assert refine(Catalog([perimeter, area]), 0.6, "merge")[1] == []
+
+
+def dotted(original: str, description: str, *props: str) -> Tool:
+    return plain(original.replace(".", "_"), description, *props).model_copy(update={"original_name": original})
+
+
+def test_a_namespace_the_description_never_uses_does_not_keep_tools_apart():
+    """BFCL's geometry.area_circle and math.circle_area do the same thing: their namespaces are packaging. A
+    namespace the tool's own text names (spotify.play: '... on Spotify') still tells tools apart."""
+    geometry = dotted("geometry.area_circle", "Calculate the area of a circle given the radius.", "radius", "units")
+    math = dotted("math.circle_area", "Calculates the area of a circle given its radius.", "radius")
+    assert judged_redundant(geometry, math)
+    threshold = similarity_matrix([geometry, math])[0, 1] - 0.01
+    assert [(m.kept, m.absorbed) for m in refine(Catalog([geometry, math]), threshold, "merge")[1]] == \
+        [("geometry_area_circle", ("math_circle_area",))]
+    spotify = dotted("spotify.play", "Play a song on Spotify.", "query")
+    youtube = dotted("youtube.play", "Play a video on YouTube.", "query")
+    assert not judged_redundant(spotify, youtube)
+    assert not judged_redundant(plain("geometry_area_circle", geometry.description, "radius", "units"), math)
 
 
 def test_default_threshold_groups_the_fixture_pairs(tools):
