@@ -31,7 +31,9 @@ class ScenariosSpec(SpecModel):
     missing parameter), irrelevance (no offered tool fits), stateful (a goal over several turns on an executed
     environment, `source: bfcl_env` tools; not in the default mix). Shares must sum to 1; omitted kinds get 0."""
     distractors: int = Field(default=3, ge=1, le=16)
-    """Plausible (same-domain) extra tools offered in 'multiple' and 'irrelevance' scenarios."""
+    """Most plausible (same-domain) extra tools offered beside the ones a goal needs: one to this many in
+    'multiple' scenarios, up to this many in 'parallel_multiple' ones; 'irrelevance' scenarios offer as many tools
+    as a call scenario of a kind drawn by the mix would, so the count never tells whether to call."""
     max_parallel: int = Field(default=3, ge=2, le=8)
     """Most calls in one parallel scenario."""
     near_miss: float = Field(default=0.0, ge=0, le=1)

@@ -2,13 +2,21 @@
 
 Distractors are plausible, not random: tools of the same catalog (each shipped catalog is one
 domain; BFCL counts as one catalog) ranked by TF-IDF similarity over names, descriptions and
-parameters, leaving out tools the refinement judge calls redundant with the target, which would
-make the right choice ambiguous. An irrelevance scenario asks for what a far away tool does (none of
-the target's nearest tools, another catalog when there is one) while offering the target and its
-neighbours, or (a ``near_miss`` share of them) asks for what the target does while offering only its
-neighbours; either way one to ``1 + distractors`` tools, as many as call episodes offer. A multi-step
-scenario chains a producer whose output (at any depth) has a field named and typed like one of the target's
-parameters. A stateful goal is planned on the target's environment itself
+parameters, leaving out tools the refinement judge calls redundant with the target (at any
+similarity), which would make the right choice ambiguous. An irrelevance scenario asks for what a far
+away tool does (none of the target's nearest tools, another catalog when there is one) while offering
+the target and its neighbours, or (a ``near_miss`` share of them) asks for what the target does while
+offering only neighbours less similar to it than ``_AMBIGUOUS`` too (a tool that may well do the task
+would make 'no tool fits' a wrong label).
+
+How many tools an episode offers never tells whether to call one: single, parallel and multi-turn
+goals offer their tool alone (as BFCL's simple and parallel questions), multiple goals the target and
+one to ``distractors`` others, parallel-multiple goals their two tools and up to ``distractors``
+others (BFCL's multiple and parallel-multiple questions offer two to four), and an irrelevance goal as
+many as a call goal of a kind drawn by the mix's shares would.
+
+A multi-step scenario chains a producer whose output (at any depth) has a field named and typed like
+one of the target's parameters. A stateful goal is planned on the target's environment itself
 (``inftool.synth.worlds``).
 """
 
@@ -30,7 +38,7 @@ from inftool.synth.worlds import StatefulPlanner
 NEIGHBOURS = 24
 FAR = 200  # far tools kept per tool, for irrelevance topics
 _IDENTIFIER = re.compile(r"(id|ids|sku|code|key|number|reference|ref|token|url|uri)$", re.IGNORECASE)
-_AMBIGUOUS = 0.6  # a neighbour this similar that the judge calls redundant could serve the request too
+_AMBIGUOUS = 0.6  # a neighbour this similar may serve the target's request, whatever the judge says
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +50,9 @@ class ScenarioSettings:
     """Share of irrelevance goals asking for the target itself with only its distractors offered."""
     pins: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     """Argument values every planned call of a tool uses, by tool name (``roles.server.pin``, resolved)."""
+    call_mix: dict[str, float] = dataclasses.field(default_factory=dict)
+    """The call kinds' shares (``scenarios.mix``): irrelevance goals offer as many tools as a call goal of a kind
+    drawn by them would; without it, one to ``1 + distractors`` tools, uniformly."""
 
 
 def pinned_arguments(pin: dict[str, dict[str, Any]], tools: Iterable[Tool]) -> dict[str, dict[str, Any]]:
@@ -60,6 +71,7 @@ class ScenarioPlanner:
         self.tools = list(catalog)
         self.by_name = {t.name: t for t in self.tools}
         self.values, self.settings, self.personas = values, settings, personas
+        self._unlike: dict[str, list[str]] = {t.name: [] for t in self.tools}
         self._neighbours = self._plausible_neighbours() if len(self.tools) > 1 else {t.name: [] for t in self.tools}
         self._far = self._far_tools()
         self._feeds = self._feeding_tools()
@@ -69,8 +81,11 @@ class ScenarioPlanner:
         indices, sims = nearest(self.tools, NEIGHBOURS, [_catalog_of(t) for t in self.tools])
         neighbours, self._near, judged = {}, {}, judge(self.tools)
         for i, (tool, row, scores) in enumerate(zip(self.tools, indices, sims, strict=True)):
-            keep = [self.tools[j] for j, s in zip(row, scores, strict=True) if not (s >= _AMBIGUOUS and judged(i, j))]
-            neighbours[tool.name] = [t.name for t in keep]
+            keep = [(self.tools[j].name, s) for j, s in zip(row, scores, strict=True) if not judged(i, j)]
+            neighbours[tool.name] = [name for name, _ in keep]
+            # near-miss offers: not this similar either (the request names the target's task; a tool that may
+            # well do it too would make 'no tool fits' a wrong label)
+            self._unlike[tool.name] = [name for name, s in keep if s < _AMBIGUOUS]
             self._near[tool.name] = [self.tools[j].name for j in row]  # most similar first, redundant ones too
         return neighbours
 
@@ -125,12 +140,16 @@ class ScenarioPlanner:
         arguments = self.values.arguments(tool, rng, optional_share=self.settings.optional_share)
         return Call(tool.name, {**arguments, **self.settings.pins.get(tool.name, {})})
 
-    def _distractors(self, tool: Tool, rng: random.Random, exclude: set[str], count: int | None = None) -> list[str]:
-        pool = [n for n in self._neighbours[tool.name][: 3 * self.settings.distractors] if n not in exclude]
+    def _distractors(self, tool: Tool, rng: random.Random, exclude: set[str], count: int | None = None,
+                     pool: list[str] | None = None) -> list[str]:
+        """``count`` of the first ``3 * distractors`` of ``pool`` (the tool's plausible neighbours by default)."""
+        pool = [n for n in (self._neighbours[tool.name] if pool is None else pool)[: 3 * self.settings.distractors]
+                if n not in exclude]
         return rng.sample(pool, min(count if count is not None else self.settings.distractors, len(pool)))
 
-    def _offer(self, needed: list[str], tool: Tool, rng: random.Random, count: int | None = None) -> list[str]:
-        offered = needed + self._distractors(tool, rng, set(needed), count)
+    def _offer(self, needed: list[str], tool: Tool, rng: random.Random, count: int | None = None,
+               pool: list[str] | None = None) -> list[str]:
+        offered = needed + self._distractors(tool, rng, set(needed), count, pool)
         rng.shuffle(offered)
         return offered
 
@@ -148,8 +167,17 @@ class ScenarioPlanner:
                 break
         return Goal("parallel", tool.name, [tool.name], [calls])
 
+    def _offer_size(self, complexity: str, rng: random.Random) -> int:
+        """How many tools a call goal of this kind offers (see the module docstring)."""
+        if complexity == "multiple":
+            return 1 + rng.randint(1, self.settings.distractors)
+        if complexity == "parallel_multiple":
+            return 2 + rng.randint(0, self.settings.distractors)
+        return 3 if complexity == "multi_step" else 1
+
     def _multiple(self, tool: Tool, rng: random.Random) -> Goal:
-        return Goal("multiple", tool.name, self._offer([tool.name], tool, rng), [[self._call(tool, rng)]])
+        offered = self._offer([tool.name], tool, rng, count=self._offer_size("multiple", rng) - 1)
+        return Goal("multiple", tool.name, offered, [[self._call(tool, rng)]])
 
     def _parallel_multiple(self, tool: Tool, rng: random.Random) -> Goal:
         partners = [n for n in self._neighbours[tool.name][:8] if self.by_name[n].properties] or \
@@ -159,7 +187,9 @@ class ScenarioPlanner:
         if rng.random() < 0.5:
             calls.append(self._call(rng.choice((tool, partner)), rng))
         calls = list({c.key(): c for c in calls}.values())
-        return Goal("parallel_multiple", tool.name, self._offer([tool.name, partner.name], tool, rng), [calls])
+        others = self._offer_size("parallel_multiple", rng) - 2
+        offered = self._offer([tool.name, partner.name], tool, rng, count=others)
+        return Goal("parallel_multiple", tool.name, offered, [calls])
 
     def _multi_step(self, tool: Tool, rng: random.Random) -> Goal:
         """A producer's result supplies one of the target's arguments (its value is planned here)."""
@@ -171,7 +201,7 @@ class ScenarioPlanner:
                                       argument: self.values.value(argument, schema, rng, schema.get("description", ""))})
         first = self._call(producer, rng)
         link = Link(from_step=0, from_call=0, field=field, to_step=1, to_call=0, argument=argument)
-        offered = self._offer([producer.name, tool.name], tool, rng, count=1)
+        offered = self._offer([producer.name, tool.name], tool, rng, count=self._offer_size("multi_step", rng) - 2)
         return Goal("multi_step", tool.name, offered, [[first], [second]], links=[link])
 
     def _producer(self, tool: Tool, rng: random.Random) -> tuple[Tool, str, str]:
@@ -201,20 +231,27 @@ class ScenarioPlanner:
         return self.stateful_planner().plan(tool.name, rng)
 
     def _irrelevance(self, tool: Tool, rng: random.Random) -> Goal:
-        # as many tools as call episodes offer (one alone, as single and parallel ones do, up to one plus the
-        # distractors), so that how many tools are offered never tells whether to call one
-        others = rng.randint(0, self.settings.distractors)
+        # as many tools as call goals offer, so that how many tools are offered never tells whether to call one
+        kinds = {k: w for k, w in self.settings.call_mix.items() if k in _OFFER_KINDS and w > 0}
+        if kinds:
+            size = self._offer_size(rng.choices(list(kinds), list(kinds.values()))[0], rng)
+        else:
+            size = 1 + rng.randint(0, self.settings.distractors)
         if self.settings.near_miss and rng.random() < self.settings.near_miss:
-            offered = self._offer([], tool, rng, count=max(1, others))
+            offered = self._offer([], tool, rng, count=size, pool=self._unlike[tool.name])
             if offered:  # the request a call episode of this tool makes, to tools that cannot serve it
                 goal = Goal("irrelevance", tool.name, offered, [])
                 goal.topic = tool.name
                 return goal
-        offered = self._offer([tool.name], tool, rng, count=others)
+        offered = self._offer([tool.name], tool, rng, count=size - 1)
         far = [n for n in self._far[tool.name] if n not in offered]
         goal = Goal("irrelevance", tool.name, offered, [])
         goal.topic = rng.choice(far) if far else None
         return goal
+
+
+_OFFER_KINDS = frozenset(("single", "parallel", "multiple", "parallel_multiple", "multi_step", "multi_turn"))
+"""Call kinds whose offered tools the planner chooses (stateful goals offer their environment's)."""
 
 
 def _catalog_of(tool: Tool) -> str:

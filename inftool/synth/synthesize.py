@@ -69,7 +69,7 @@ class Synthesizer:
         for tool in compiled.catalog:  # compile each tool's value generators now, not inside the loop
             values.arguments(tool, random.Random(0))
         settings = ScenarioSettings(plan.scenarios.distractors, plan.scenarios.max_parallel,
-                                    near_miss=plan.scenarios.near_miss,
+                                    near_miss=plan.scenarios.near_miss, call_mix=plan.scenarios.mix,
                                     pins=pinned_arguments(spec.roles.server.pin, compiled.catalog))
         self.planner = ScenarioPlanner(compiled.catalog, values, settings, spec.roles.user.personas or PERSONAS)
         checks = ArgumentChecks()

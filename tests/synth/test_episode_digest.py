@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "e3085aa5e56424c33253fc1523487585289ffe7ee9a58e527e1fc2a57a657a6f"
+SMOKE_DIGEST = "9744b116b55577d3121bfeab22264083362f3ab25a5c18ee93cf90aa274debf8"
 
 
 def episodes_digest(run_dir: Path) -> str:
