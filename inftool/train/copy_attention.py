@@ -2,9 +2,10 @@
 
 A synthesised episode knows where its values come from: most argument values a call writes are stated in the
 user's words (``"height": 21`` for "... and height is 21"). ``copy_targets`` finds those pairs in an SFT
-example, token by token: a completion token inside an argument value, not punctuation alone, whose text
-(stripped of spaces) occurs exactly once in the prompt before it, or is the token after the previous one's
-source, is paired with that prompt position; the query is the position that predicts it. ``CopyAttention``
+example, token by token: a completion token inside an argument value or a called function's name, not
+punctuation alone, whose text (stripped of spaces) occurs exactly once in the prompt before it, or is the
+token after the previous one's source, or the token before the next one's, is paired with that prompt
+position; the query is the position that predicts it. ``CopyAttention``
 then adds to the SFT loss the cross-entropy of one attention head (head 0 of the last layer, its queries and
 keys computed as the layer does: projections, optional query/key norms, rotary embeddings, scaling) against
 those source positions, at the query positions only. The head learns to look where the value is; what the
@@ -28,9 +29,23 @@ from typing import Any
 from inftool.errors import UsageError
 
 _ARGUMENTS = re.compile(r'"(?:arguments|parameters)"\s*:\s*\{')
+_NAME = re.compile(r'"name"\s*:\s*(?=")')
 _KEY = re.compile(r'\s*"(?:[^"\\]|\\.)*"\s*:\s*')
 _COMMA = re.compile(r"\s*,")
 _PUNCTUATION = set("\"'[]{}(),:;. ")
+
+
+def name_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the ``"name": "..."`` strings in ``text`` (a call's function name, copied from the
+    offered tools)."""
+    decoder, spans = json.JSONDecoder(), []
+    for named in _NAME.finditer(text):
+        try:
+            _, end = decoder.raw_decode(text, named.end())
+        except ValueError:
+            continue
+        spans.append((named.end(), end))
+    return spans
 
 
 def value_spans(text: str) -> list[tuple[int, int]]:
@@ -59,18 +74,21 @@ def token_texts(tokenizer: Any) -> list[str]:
 
 def copy_targets(input_ids: list[int], completion_mask: list[int], texts: list[str]) -> list[tuple[int, int]]:
     """``(query, source)`` position pairs of one example: ``source`` holds, in the prompt, the token that position
-    ``query + 1`` writes inside an argument value. ``texts`` is ``token_texts(tokenizer)``."""
+    ``query + 1`` writes inside an argument value or a function name. ``texts`` is ``token_texts(tokenizer)``."""
     pieces = [texts[token] for token in input_ids]
     starts, at = [], 0
     for piece in pieces:
         starts.append(at)
         at += len(piece)
-    spans = value_spans("".join(pieces))
+    text = "".join(pieces)
+    spans = value_spans(text) + name_spans(text)
     if not spans:
         return []
     stripped = [piece.strip() for piece in pieces]
     seen: dict[str, list[int]] = {}  # prompt positions of each text so far
-    pairs, previous = [], None
+    sources: dict[int, int] = {}  # written position -> its prompt position
+    copied: list[int] = []  # completion positions inside a value, not punctuation alone
+    previous = None
     for position, (piece, scored) in enumerate(zip(pieces, completion_mask, strict=True)):
         text = stripped[position]
         if not scored:
@@ -83,16 +101,22 @@ def copy_targets(input_ids: list[int], completion_mask: list[int], texts: list[s
         if not in_value or not text or set(text) <= _PUNCTUATION:
             previous = None
             continue
+        copied.append(position)
         source = None
         if previous is not None and previous + 1 < position and stripped[previous + 1] == text \
                 and not completion_mask[previous + 1]:
             source = previous + 1
         elif len(seen.get(text, ())) == 1:
             source = seen[text][0]
-        if source is not None and position > 0:
-            pairs.append((position - 1, source))
+        if source is not None:
+            sources[position] = source
         previous = source
-    return pairs
+    for position in reversed(copied):  # a token stated more than once, that the next token's source follows
+        after = sources.get(position + 1)
+        if position not in sources and after and not completion_mask[after - 1] \
+                and stripped[after - 1] == stripped[position]:
+            sources[position] = after - 1
+    return [(position - 1, source) for position, source in sorted(sources.items()) if position > 0]
 
 
 class CopyAttention:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from inftool.train.copy_attention import copy_targets, value_spans
+from inftool.train.copy_attention import copy_targets, name_spans, value_spans
 
 CALL = '<tool_call>{"name": "route", "arguments": {"origin": "Paris", "stops": ["Lyon", "Dijon"], "km": 23.5}}'
 
 
-def test_value_spans_cover_each_top_level_value_of_arguments_or_parameters():
+def test_value_spans_cover_each_top_level_value_of_arguments_or_parameters_and_name_spans_each_name():
     text = CALL + ' {"name": "f", "parameters": {"x": {"a": 1}}}'
     assert [text[a:b] for a, b in value_spans(text)] == ['"Paris"', '["Lyon", "Dijon"]', "23.5", '{"a": 1}']
     assert value_spans('{"name": "f", "arguments": {}}') == [] and value_spans("no call") == []
+    assert [text[a:b] for a, b in name_spans(text)] == ['"route"', '"f"']
+    assert name_spans('{"name": 3}') == [] and name_spans('{"name": "unterminated') == []
 
 
 def _example(prompt: list[str], completion: list[str]):
@@ -31,8 +33,8 @@ def test_a_value_stated_once_in_the_prompt_is_paired_token_by_token_and_nothing_
     pairs = copy_targets(ids, mask, texts)
     source = {query + 1: src for query, src in pairs}  # the written position -> its prompt position
     written = {prompt[src]: (prompt + completion)[at] for at, src in source.items()}
-    assert written == {" Paris": "Paris", " 23": " 23", "5": "5"}  # punctuation alone is not a value's token
-    assert "route" not in [(prompt + completion)[at] for at in source]  # the name is not an argument value
+    # the function's name from the tool list, the values from the request; punctuation alone is not copied
+    assert written == {"route": "route", " Paris": "Paris", " 23": " 23", "5": "5"}
     assert all(query + 1 >= len(prompt) and src < len(prompt) for query, src in pairs)
 
 
@@ -40,7 +42,11 @@ def test_a_token_stated_twice_has_no_source_unless_it_continues_the_previous_tok
     completion = ['"arguments": {', '"a":', " 7", "25", "}"]
     prompt = ["user:", " 7", "25", " and", " 7", "50"]
     ids, mask, texts = _example(prompt, completion)
-    assert copy_targets(ids, mask, texts) == [(8, 2)]  # ' 7' is ambiguous; '25' is stated once
+    # ' 7' is stated twice, '25' once: ' 7' is the one before the source of '25'
+    assert copy_targets(ids, mask, texts) == [(7, 1), (8, 2)]
+    prompt = ["user:", " 7", "26", " and", " 7", "50", "25"]
+    ids, mask, texts = _example(prompt, completion)
+    assert copy_targets(ids, mask, texts) == [(9, 6)]  # '25' stated once, but not after a ' 7'
     prompt = ["user:", " 7", "25", " and", " 7", "25"]
     ids, mask, texts = _example(prompt, completion)
     assert copy_targets(ids, mask, texts) == []
