@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "9744b116b55577d3121bfeab22264083362f3ab25a5c18ee93cf90aa274debf8"
+SMOKE_DIGEST = "1b7b3bf5051363f6935dede0dd4883d4ee925130c78692176988c5e84f6abea0"
 
 
 def episodes_digest(run_dir: Path) -> str:

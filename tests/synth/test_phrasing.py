@@ -11,7 +11,7 @@ import pytest
 from inftool.catalog import Tool, read_bfcl, read_spec
 from inftool.core.episode import Call, Goal, Link
 from inftool.errors import DataUnavailableError
-from inftool.synth.language.parts import named_in_task, scene, tool_words
+from inftool.synth.language.parts import named_in_task, scene, tool_words, without_object
 from inftool.synth.language.phrasing import PERSONAS, Phraser
 from inftool.synth.language.wording import label, task_phrase, value_text
 from inftool.synth.values.names import normalise
@@ -266,6 +266,22 @@ def test_a_request_asks_about_the_thing_its_values_describe():
     assert any(re.search(r"\bof a circle\b", t) for t in texts)
     assert not any(re.search(r"\bof the circle\b", t) for t in (  # without values there is no such circle
         phraser.request(single(circle, {}), {circle.name: circle}, rng) for _ in range(50)))
+
+
+def test_a_request_sometimes_leaves_out_the_thing_the_task_is_about():
+    """'Calculate the displacement for 5 seconds ...': people leave out the description's generic thing ('of an
+    object in motion') that the values make plain; only when it ends the task, never from its middle."""
+    motion = _tool("displacement", "Calculate the displacement of an object in motion.",
+                   {"time": {"type": "integer", "description": "The time in seconds."}})
+    words = tool_words(motion)
+    assert (without_object(words).vp, without_object(words).np) == ("calculate the displacement", "the displacement")
+    wire = _tool("field", "Calculate the magnetic field at a point away from a long wire carrying a current.",
+                 {"current": {"type": "number"}})
+    assert without_object(tool_words(wire)) == tool_words(wire)  # 'from a long wire' is not the end of the task
+    phraser, rng = Phraser(0), random.Random(0)
+    texts = [phraser.request(single(motion, {"time": 5}), {motion.name: motion}, rng) for _ in range(300)]
+    bare = [t for t in texts if "displacement" in t and "object" not in t]
+    assert 0.1 * len(texts) <= len(bare) <= 0.4 * len(texts) and all("5" in t for t in bare), len(bare)
 
 
 def test_task_phrases_drop_asides_and_description_verbs():

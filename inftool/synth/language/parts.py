@@ -126,6 +126,18 @@ def definite(words: ToolWords) -> ToolWords:
     return replace(words, vp=vp, np=words.np.replace(indefinite, f"the {found.group(2)}", 1) if words.np else None)
 
 
+def without_object(words: ToolWords) -> ToolWords:
+    """The task without the thing it is about when that ends it ('calculate the displacement of an object in
+    motion' -> 'calculate the displacement'): people leave out what the values make plain, and the description's
+    generic thing in every request would teach the policy to look for those words, not for what is asked."""
+    found = _OBJECT.search(words.vp)
+    if not found or found.end() != len(words.vp):
+        return words
+    phrase = found.group(0)
+    np = words.np[: -len(phrase) - 1] if words.np and words.np.endswith(" " + phrase) else words.np
+    return replace(words, vp=words.vp[: found.start()].rstrip(), np=np)
+
+
 def attach(head: str, args: str) -> str:
     """A verb phrase and its arguments: 'search flights' + ': origin SFO' or + 'from SFO'."""
     if not args:

@@ -35,6 +35,7 @@ from inftool.synth.language.parts import (
     named_in_task,
     scene,
     tool_words,
+    without_object,
 )
 from inftool.synth.language.replies import Replies
 from inftool.synth.language.turns import TurnWords
@@ -64,6 +65,8 @@ SCENE_SHARE = 0.3
 """The share of single-call requests set up as a scene where the task allows one (``parts.scene``)."""
 DEFINITE_SHARE = 0.4
 """The share of single-call requests that ask about *the* thing their values describe (``parts.definite``)."""
+UNNAMED_THING_SHARE = 0.25
+"""The share of single-call requests that leave out the thing the task is about (``parts.without_object``)."""
 
 
 _LOOKUP_VERBS = ("find ", "get ", "look up ")
@@ -116,7 +119,8 @@ class Phraser(Replies, TurnWords):
         return clauses
 
     def _framed_single(self, words: ToolWords, call: Call, rng: random.Random, vague: bool, skip: set[str]) -> str:
-        words, skip = _named(words, call.arguments, rng, vague, skip)
+        named, skip = _named(words, call.arguments, rng, vague, skip)
+        words = without_object(words) if named is words and rng.random() < UNNAMED_THING_SHARE else named
         if rng.random() < SCENE_SHARE:
             setup = scene(words, call.arguments, rng, vague, skip)
             if setup:
