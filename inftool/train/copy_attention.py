@@ -12,10 +12,11 @@ those source positions, at the query positions only. The head learns to look whe
 model does with what it sees is still learnt from the LM loss. Nothing changes at inference.
 
 Any chat template works: values are found by parsing the JSON objects after ``"arguments":`` or
-``"parameters":`` in the completion's text. Llama-style attention modules are supported (``q_proj``,
-``k_proj``, rotary ``position_embeddings`` passed to the attention; query/key biases, norms and LoRA adapters
-count as the layer applies them), which covers the tiny-scratch policy, Qwen2/3 and Mistral (tested); another
-kind, or attention logits soft-capped (Gemma 2), is an error naming it.
+``"parameters":`` in the completion's text, names as the strings after ``"name":``. Llama-style attention
+modules are supported (``q_proj``, ``k_proj``, rotary ``position_embeddings`` passed to the attention;
+query/key biases, norms and LoRA adapters count as the layer applies them), which covers the tiny-scratch
+policy, Qwen2/3 and Mistral (tested); another kind, or attention logits soft-capped (Gemma 2), is an error
+naming it.
 """
 
 from __future__ import annotations
@@ -80,8 +81,8 @@ def copy_targets(input_ids: list[int], completion_mask: list[int], texts: list[s
     for piece in pieces:
         starts.append(at)
         at += len(piece)
-    text = "".join(pieces)
-    spans = value_spans(text) + name_spans(text)
+    joined = "".join(pieces)
+    spans = value_spans(joined) + name_spans(joined)
     if not spans:
         return []
     stripped = [piece.strip() for piece in pieces]
