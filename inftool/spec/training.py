@@ -198,8 +198,9 @@ class LocalSFTSpec(SFTSpec, _LocalPhase):
     best of 0.003-0.04 measured on the main job's scratch policy (README: Muon)."""
     copy_attention: float = Field(default=0.0, ge=0)
     """Weight of the copy-attention loss (0: off). One attention head of the last layer is trained to look, when the
-    next token is part of an argument value stated in the conversation, at that token's place in it
-    (``inftool.train.copy_attention``: the pairs come from the episodes themselves). A scratch policy learns to
+    next token is part of an argument value stated in the conversation or of the called function's name in the
+    offered tools, at that token's place there (``inftool.train.copy_attention``: the pairs come from the episodes
+    themselves). A scratch policy learns to
     copy values in far fewer steps; nothing changes at inference (README: copy attention)."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Any other field of trl.SFTConfig, passed through (e.g. {lr_scheduler_type: linear, max_grad_norm: 0.5});

@@ -160,7 +160,7 @@ class CopyAttention:
 
     def _grab(self, module, args, kwargs) -> None:  # noqa: ARG002 - torch's hook signature
         self._captured = {"hidden": kwargs.get("hidden_states", args[0] if args else None),
-                      "rotary": kwargs.get("position_embeddings")}
+                          "rotary": kwargs.get("position_embeddings")}
 
     def loss(self, input_ids: Any, attention_mask: Any | None):
         """The weighted loss for the batch the hooked model last ran on, or None when it has no pairs."""
