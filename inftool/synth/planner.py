@@ -71,6 +71,7 @@ class ScenarioPlanner:
         self.tools = list(catalog)
         self.by_name = {t.name: t for t in self.tools}
         self.values, self.settings, self.personas = values, settings, personas
+        self._call_kinds = {k: w for k, w in settings.call_mix.items() if k in _OFFER_KINDS and w > 0}
         self._unlike: dict[str, list[str]] = {t.name: [] for t in self.tools}
         self._neighbours = self._plausible_neighbours() if len(self.tools) > 1 else {t.name: [] for t in self.tools}
         self._far = self._far_tools()
@@ -232,8 +233,8 @@ class ScenarioPlanner:
 
     def _irrelevance(self, tool: Tool, rng: random.Random) -> Goal:
         # as many tools as call goals offer, so that how many tools are offered never tells whether to call one
-        kinds = {k: w for k, w in self.settings.call_mix.items() if k in _OFFER_KINDS and w > 0}
-        if kinds:
+        if self._call_kinds:
+            kinds = self._call_kinds
             size = self._offer_size(rng.choices(list(kinds), list(kinds.values()))[0], rng)
         else:
             size = 1 + rng.randint(0, self.settings.distractors)
