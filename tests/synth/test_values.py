@@ -350,3 +350,28 @@ def test_numbers_on_a_wide_range_are_the_sizes_people_give():
     assert all(1990 <= v <= 2000 for v in bounded) and len(set(bounded)) == 11  # a narrow range stays uniform
     floats = [sampler.value("value", {"type": "number"}, rng) for _ in range(1000)]
     assert sum(v < 10 for v in floats) / len(floats) > 0.4
+
+
+def test_the_number_a_tool_works_on_is_not_a_count():
+    """``number`` (prime_factors(number), gcd(number1, number2)) is the number itself, drawn like any number, where
+    ``number_of_guests`` or ``num_results`` is a count (``number`` was read as one, so gcd's numbers were 1-10)."""
+    sampler, rng = ValueSampler(0), random.Random(0)
+    for name in ("number", "number1", "num"):
+        drawn = [sampler.value(name, {"type": "integer"}, rng) for _ in range(300)]
+        assert max(drawn) > 20 and len(set(drawn)) > 15, (name, sorted(set(drawn)))
+    counts = [sampler.value("num_results", {"type": "integer"}, rng) for _ in range(300)]
+    assert max(counts) <= 10
+
+
+@pytest.mark.parametrize("items", ["number", "integer"])
+def test_a_range_array_is_its_two_ends_in_order(items):
+    """An array of numbers named like a range (``interval``) is a start and an end, the start lower: it was one to
+    three numbers in any order ('interval 79.2, 10.07, and 79.0'), which no one asks for."""
+    sampler, rng = ValueSampler(0), random.Random(0)
+    schema = {"type": "array", "items": {"type": items}, "description": "The interval to integrate over."}
+    for _ in range(200):
+        low, high = sampler.value("interval", schema, rng)
+        assert low < high
+    assert all(1 <= len(sampler.value("values", schema, rng)) <= 3 for _ in range(50))  # other arrays as before
+    three = {**schema, "minItems": 3}  # a schema that asks for more than two ends is obeyed
+    assert all(len(sampler.value("interval", three, rng)) >= 3 for _ in range(20))

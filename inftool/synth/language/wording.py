@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from inftool.synth.values.names import normalise
+from inftool.synth.values.names import RANGE_NAME, normalise
 
 
 def _words(text: str) -> list[str]:
@@ -92,8 +92,6 @@ _BOUND_PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile
 """The two ends of a numeric range ('from 2 to 5')."""
 _AT_WHICH = re.compile(r"\b(?:at|point) (?:which|where)\b", re.IGNORECASE)
 """A number its description calls the point at which something is evaluated ('at 3')."""
-_RANGE = re.compile(r"^(interval|range|bounds|limits|domain|x_range|span)$")
-"""A pair of numbers that is a range ('from 1 to 3')."""
 
 
 def label(name: str) -> str:
@@ -224,6 +222,12 @@ def param_words(name: str, schema: Any) -> ParamWords:
 # --- values as text ------------------------------------------------------------------------------
 
 
+def is_range(value: Any, words: ParamWords | None) -> bool:
+    """Whether ``value`` is two numbers for a range parameter (written 'from 1 to 3')."""
+    numbers = isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    return numbers and len(value) == 2 and words is not None and bool(RANGE_NAME.match(normalise(words.name)))
+
+
 def value_text(value: Any, words: ParamWords | None, rng: random.Random, vague: bool) -> str:
     """How a value is written in a request: exactly, or (``vague``) loosely but recoverably."""
     if isinstance(value, bool):
@@ -240,8 +244,7 @@ def value_text(value: Any, words: ParamWords | None, rng: random.Random, vague: 
         if value.count(" ") >= 3 and rng.random() < 0.7:
             return f'"{value}"'  # free text reads better quoted
         return _loose_string(value, words, rng) if vague else value
-    if isinstance(value, list) and len(value) == 2 and words is not None and _RANGE.match(normalise(words.name)) \
-            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+    if is_range(value, words):
         return rng.choice(("from {} to {}", "between {} and {}")).format(*value)
     if isinstance(value, list):
         return join([value_text(v, None, rng, vague) for v in value], rng)

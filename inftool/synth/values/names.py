@@ -227,6 +227,10 @@ _MATH = re.compile(r"mathemat|polynomial|equation|integrat|derivative|\bcurve\b|
 """A parameter named like a formula holds one (``function`` only when its description speaks of mathematics)."""
 
 
+RANGE_NAME = re.compile(r"^(interval|range|bounds|limits|domain|x_range|span)$")
+"""A (normalised) parameter name for a range: as an array of numbers, its two ends in order ('from 1 to 3')."""
+
+
 def normalise(name: str) -> str:
     """``propertyType`` -> ``property_type``; ``X-Request-Id`` -> ``x_request_id``."""
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)

@@ -271,6 +271,8 @@ def numeric_range(name: str, description: str, integer: bool) -> _R | None:
     found = NUMERIC_EXACT.get(norm)
     if found is None:
         tokens = [t.rstrip("0123456789") or t for t in norm.split("_")]
+        if tokens in (["number"], ["num"]):  # the number itself (factorial(number), gcd(number1, number2)), not a count
+            return None
         found = next((NUMERIC_TOKENS[t] for t in reversed(tokens) if t in NUMERIC_TOKENS), None)
     if found and found[2] == 3 and re.search(r"percent|%", description, re.IGNORECASE):
         found = (1.0, 12.0, 1)  # a rate given in percent

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from inftool.synth.values import rules
-from inftool.synth.values.names import normalise, singular
+from inftool.synth.values.names import RANGE_NAME, normalise, singular
 
 Gen = Callable[[random.Random], Any]
 _NICE = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
@@ -189,6 +189,8 @@ def array_gen(s: Any, name: str, schema: dict, desc: str) -> Gen:
         bottom = top = max(low, min(len(prefix), high if high is not None else len(prefix)))
     unique = bool(schema.get("uniqueItems"))
     scalar = isinstance(items, dict) and items.get("type") in ("string", "integer", "number") and not prefix
+    if scalar and items.get("type") != "string" and RANGE_NAME.match(normalise(name)) and bottom <= 2 <= top:
+        return _range_gen(item)
 
     def gen(rng: random.Random) -> list:
         count = rng.randint(bottom, top)
@@ -208,6 +210,19 @@ def array_gen(s: Any, name: str, schema: dict, desc: str) -> Gen:
         while not unique and len(values) < count:  # duplicates are allowed, just not preferred
             values.append(item(rng))
         return values
+
+    return gen
+
+
+def _range_gen(item: Gen) -> Gen:
+    """Two different numbers, the lower first: an interval's ends (a lone draw when they keep coming out equal)."""
+
+    def gen(rng: random.Random) -> list:
+        for _ in range(8):
+            ends = sorted((item(rng), item(rng)))
+            if ends[0] != ends[1]:
+                return ends
+        return ends
 
     return gen
 
