@@ -299,3 +299,26 @@ def test_a_unit_is_asked_for_with_in():
     assert words.param("unit").preps == ("in {v}",) and words.param("distance_unit").preps == ("in {v}",)
     service = _tool("service", "Book a cleaning service.", {"unit": {"type": "integer"}})
     assert tool_words(service).param("unit").preps == ()  # a count of service units, not a unit to answer in
+
+
+def test_letters_take_their_values_as_people_write_them():
+    """'a=1, b=-3' as well as 'a = 1': and never 'b -3', which reads as a subtraction."""
+    roots = _tool("roots", "Find the roots of a quadratic equation.",
+                  {"a": {"type": "integer"}, "b": {"type": "integer"}, "c": {"type": "integer"}})
+    phraser, rng = Phraser(0), random.Random(0)
+    texts = [phraser.request(single(roots, {"a": 1, "b": -3, "c": 2}), {roots.name: roots}, rng) for _ in range(300)]
+    assert not [t for t in texts if re.search(r"\bb -3\b", t)]
+    assert sum("b=-3" in t for t in texts) >= 20 and sum("b = -3" in t for t in texts) >= 20
+    assert sum(bool(re.search(r"\bc 2\b", t)) for t in texts) >= 20  # a positive one may follow the bare letter
+
+
+def test_a_range_often_goes_without_its_name():
+    """'the area under x^2 from 1 to 3': a range says what it is; 'interval from 1 to 3' gave requests away."""
+    area = _tool("area_under_curve", "Calculate the area under a curve.",
+                 {"function": {"type": "string"}, "interval": {"type": "array", "items": {"type": "number"}}})
+    phraser, rng = Phraser(0), random.Random(0)
+    texts = [phraser.request(single(area, {"function": "x^2", "interval": [1.0, 3.0]}), {area.name: area}, rng)
+             for _ in range(300)]
+    assert all(re.search(r"(from 1\.0 to 3\.0|between 1\.0 and 3\.0)", t) for t in texts)
+    named = sum("interval" in t for t in texts)
+    assert 0.1 * len(texts) <= named <= 0.5 * len(texts), named

@@ -8,7 +8,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from inftool.catalog import Tool
-from inftool.synth.language.wording import ParamWords, bool_phrase, join, param_words, task_phrase, value_text
+from inftool.synth.language.wording import (
+    ParamWords,
+    bool_phrase,
+    is_range,
+    join,
+    param_words,
+    task_phrase,
+    value_text,
+)
 
 DIRECT_SHARE = 12
 """Most people state the task directly ("Calculate the area of a circle with radius 5."): the plain frame is
@@ -74,7 +82,12 @@ _ATTR_STYLES = (
 _SENTENCES = ("The {L} {is} {V}.", "{Lc}: {V}.", "Use {V} for the {L}.", "{Lc} should be {V}.", "Set the {L} to {V}.",
               "It's {V} for the {L}.")
 _DOUBLE_STOP = re.compile(r"(?<=[A-Za-z][.?!])[.?](?=\s|$)")
-_LETTER = ("{L} = {V}", "{L} {V}")
+RANGE_UNNAMED_SHARE = 0.7
+"""How often a range is stated without its parameter's name ('the area under x^2 from 1 to 3', not 'interval from
+1 to 3')."""
+_LETTER = ("{L} = {V}", "{L}={V}", "{L} {V}")
+"""A one-letter parameter's value as people write it ('a = 3', 'b=-3', 'c 2'; a negative number never follows
+the bare letter, where 'b -3' reads as a subtraction)."""
 
 
 @dataclass
@@ -181,7 +194,8 @@ def finish(text: str, rng: random.Random) -> str:
 
 def _attribute(words: ParamWords, value: Any, text: str, forms: tuple[str, ...], rng: random.Random) -> str:
     if len(words.label) == 1:
-        return rng.choice(_LETTER).format(L=words.label, V=text)
+        form = rng.choice(_LETTER)
+        return (_LETTER[0] if form == "{L} {V}" and text.startswith("-") else form).format(L=words.label, V=text)
     form = rng.choice(forms)
     if "a {L} of" in form:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -214,6 +228,8 @@ def args_text(words: ToolWords, arguments: dict[str, Any], rng: random.Random, v
             preps.append(bool_phrase(param, value, rng))
         elif param.preps and rng.random() < 0.8:
             preps.append(rng.choice(param.preps).format(v=text))
+        elif is_range(value, param) and rng.random() < RANGE_UNNAMED_SHARE:  # 'from 1 to 3' says what it is
+            preps.append(text)
         elif param.count_noun and type(value) is int and rng.random() < 0.7:
             noun = param.count_noun[0 if value == 1 else 1]
             preps.append(f"with {param.bound}{text} {noun}" if param.bound else f"{rng.choice(('for', 'with'))} {text} {noun}")
