@@ -200,8 +200,8 @@ class LocalSFTSpec(SFTSpec, _LocalPhase):
     """Weight of the copy-attention loss (0: off). One attention head of the last layer is trained to look, when the
     next token is part of an argument value stated in the conversation or of the called function's name in the
     offered tools, at that token's place there (``inftool.train.copy_attention``: the pairs come from the episodes
-    themselves). A scratch policy learns to
-    copy values in far fewer steps; nothing changes at inference (README: copy attention)."""
+    themselves). A scratch policy learns to copy values in far fewer steps; nothing changes at inference (README:
+    copy attention)."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Any other field of trl.SFTConfig, passed through (e.g. {lr_scheduler_type: linear, max_grad_norm: 0.5});
     it overrides inftool's default for that field. Fields a recipe key sets are refused with that key."""

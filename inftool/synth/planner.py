@@ -233,8 +233,8 @@ class ScenarioPlanner:
 
     def _irrelevance(self, tool: Tool, rng: random.Random) -> Goal:
         # as many tools as call goals offer, so that how many tools are offered never tells whether to call one
-        if self._call_kinds:
-            kinds = self._call_kinds
+        kinds = self._call_kinds
+        if kinds:
             size = self._offer_size(rng.choices(list(kinds), list(kinds.values()))[0], rng)
         else:
             size = 1 + rng.randint(0, self.settings.distractors)
