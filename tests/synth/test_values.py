@@ -19,7 +19,7 @@ from inftool.catalog import Tool, read_bfcl, read_spec
 from inftool.errors import DataUnavailableError
 from inftool.synth.values.names import kind_for
 from inftool.synth.values.regex_sample import sample_pattern
-from inftool.synth.values.rules import description_examples
+from inftool.synth.values.rules import default_number, description_examples
 from inftool.synth.values.sampler import ValueSampler
 
 REPO = Path(__file__).resolve().parents[2]
@@ -341,11 +341,16 @@ def test_a_unit_is_read_by_whole_words():
 def test_numbers_on_a_wide_range_are_the_sizes_people_give():
     sampler, rng = ValueSampler(0), random.Random(0)
     schema = {"type": "integer", "description": "The input."}
-    drawn = [sampler.value("value", schema, rng) for _ in range(2000)]
-    assert all(1 <= v <= 100 for v in drawn)
+    everything = [sampler.value("value", schema, rng) for _ in range(2000)]
+    drawn = [v for v in everything if v <= 100]
+    assert all(v >= 1 for v in everything) and len(drawn) / len(everything) > 0.85  # mostly small numbers
     assert sum(v <= 10 for v in drawn) / len(drawn) > 0.45  # as many in 1-10 as in 10-100, not 9% of them
     assert sum(v in (5, 10, 20, 25, 50, 100) for v in drawn) / len(drawn) > 0.15  # round numbers are favourites
     assert len(set(drawn)) > 60  # and still every size
+    long = [v for v in everything if v >= 10000]  # and now and then a long one to copy digit by digit
+    assert len(long) > 60 and len(set(long)) == len(long) and any(v >= 10 ** 6 for v in long)
+    counts = [sampler.value("round_off", {"type": "integer"}, rng) for _ in range(300)]
+    assert all(v <= 10 for v in counts)  # a number of decimals is never long
     bounded = [sampler.value("year", {"type": "integer", "minimum": 1990, "maximum": 2000}, rng) for _ in range(300)]
     assert all(1990 <= v <= 2000 for v in bounded) and len(set(bounded)) == 11  # a narrow range stays uniform
     floats = [sampler.value("value", {"type": "number"}, rng) for _ in range(1000)]
@@ -375,3 +380,17 @@ def test_a_range_array_is_its_two_ends_in_order(items):
     assert all(1 <= len(sampler.value("values", schema, rng)) <= 3 for _ in range(50))  # other arrays as before
     three = {**schema, "minItems": 3}  # a schema that asks for more than two ends is obeyed
     assert all(len(sampler.value("interval", three, rng)) >= 3 for _ in range(20))
+
+
+def test_a_default_a_description_states_is_a_value_people_give():
+    assert default_number("Acceleration due to gravity. Default value is 9.81 m/s^2, earth's gravity.", False) == 9.81
+    assert default_number("The initial velocity in m/s. Default is zero.", False) == 0
+    assert default_number("Optional: decimals to round to. Default 0", True) == 0
+    assert default_number("The x-value at which to evaluate. Optional, default to 0.00.", False) == 0
+    assert default_number("Default is 12.57e10 (Vacuum Permeability).", False) is None  # not as people write it
+    assert default_number("Default is 8.854 x 10^-12 F/m.", False) is None
+    assert default_number("The gravity in m/s^2.", False) is None
+    sampler, rng = ValueSampler(0), random.Random(0)
+    schema = {"type": "number", "description": "Acceleration due to gravity. Default value is 9.81 m/s^2."}
+    drawn = [sampler.value("gravity", schema, rng) for _ in range(200)]
+    assert 20 < drawn.count(9.81) < 80 and all(2 <= v <= 30 for v in drawn)  # often the default, else near it

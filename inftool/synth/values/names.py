@@ -254,6 +254,15 @@ def singular(word: str) -> str:
     return word
 
 
+def plural(phrase: str) -> str:
+    """'number' -> 'numbers', 'mass' -> 'masses', 'body' -> 'bodies' (the last word of a phrase)."""
+    if phrase.endswith("y") and phrase[-2:-1] not in tuple("aeiou"):
+        return phrase[:-1] + "ies"
+    if phrase.endswith(("s", "x", "z", "ch", "sh")):
+        return phrase + "es"
+    return phrase + "s"
+
+
 def kind_for(name: str, description: str = "") -> str | None:
     """The realistic-value kind a string parameter asks for, or None."""
     for pattern, kind in DESCRIPTION_HINTS:

@@ -255,8 +255,9 @@ for _names, _range in (
     ("children kids infants dependents", (0, 3, 0)), ("days nights", (1, 14, 0)), ("hours", (1, 24, 0)),
     ("minutes", (5, 120, 0)), ("seconds", (1, 300, 0)), ("weeks", (1, 12, 0)), ("months term", (1, 36, 0)),
     ("years period", (1, 30, 0)), ("limit top size", (5, 50, 0)), ("page offset", (1, 10, 0)), ("index", (0, 3, 0)),
+    ("rounding round decimals precision digits", (1, 4, 0)),
     ("rating stars", (1, 5, 1)), ("score grade mark", (50, 100, 0)), ("temperature temp", (-10, 40, 1)),
-    ("weight mass kg", (1, 100, 1)),
+    ("weight mass kg", (1, 100, 1)), ("current", (1, 20, 1)), ("timeframe horizon", (1, 30, 0)),
     ("height width length radius distance depth side base diameter breadth", (1, 50, 1)),
     ("speed velocity", (5, 100, 1)), ("acceleration", (1, 20, 1)), ("time duration", (1, 60, 0)),
     ("id", (1000, 99999, 0)), ("port", (1024, 9000, 0)), ("replicas", (1, 10, 0)), ("bpm", (55, 110, 0)),
@@ -333,6 +334,20 @@ def description_examples(description: str, pairs: bool = False) -> list[str]:
             parts = [q.strip() for p in parts for q in re.split(r"\s+or\s+|\s+and\s+", p) if q.strip()]
         found += [p for p in parts if len(p) <= 60 and len(p.split()) <= 6]
     return list(dict.fromkeys(f for f in found if not _PLACEHOLDER.fullmatch(f)))
+
+
+_DEFAULT_NUMBER = re.compile(r"\bdefaults?(?: value)?(?: is| to|:)?\s+(?:set to\s+)?"
+                             r"(-?\d+(?:\.\d+)?(?![\d.]?[\deE])(?!\s*[x×*]\s*10)|zero)\b", re.IGNORECASE)
+
+
+def default_number(description: str, integer: bool) -> float | None:
+    """The default a numeric parameter's description states ('Default is 9.81 m/s^2' -> 9.81, 'Default is zero'
+    -> 0): a value people often give. None without one, or for a default in exponent notation ('12.57e10',
+    '8.854 x 10^-12')."""
+    found = _DEFAULT_NUMBER.search(description or "")
+    if not found:
+        return None
+    return 0 if found.group(1).lower() == "zero" else as_number(found.group(1), integer)
 
 
 def as_number(text: str, integer: bool) -> float | None:

@@ -17,6 +17,9 @@ Gen = Callable[[random.Random], Any]
 _NICE = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
 _ROUND = (2, 3, 4, 5, 10, 15, 20, 25, 50, 100, 200, 500, 1000, 5000, 10000)
 """The numbers people reach for when any will do: ``_int_draw`` on a wide range gives one of them 3 times in 10."""
+LONG_SHARE = 0.1
+"""How often an integer that nothing bounds (no name rule, no example) has 3 to 7 digits ('prime factors of 123456'):
+mostly people give small numbers, but a policy that never saw a long one cuts it short when copying."""
 
 
 def _compile(s: Any, name: str, schema: Any, desc: str = "") -> Gen:
@@ -79,7 +82,8 @@ def _span(name: str, schema: dict, desc: str, integer: bool, examples: list) -> 
 
 
 def _numeric(s: Any, name: str, schema: dict, desc: str, integer: bool) -> Gen:
-    examples = [rules.as_number(e, integer) for e in rules.description_examples(desc)]
+    examples = [rules.as_number(e, integer) for e in rules.description_examples(desc)] + \
+        [rules.default_number(desc, integer)]
     examples = [e for e in examples if e is not None and rules.fits(e, schema)]
     a, b, decimals = _span(name, schema, desc, integer, examples)
     step = schema.get("multipleOf")
@@ -95,9 +99,16 @@ def _numeric(s: Any, name: str, schema: dict, desc: str, integer: bool) -> Gen:
         s.note_unsatisfiable(name, f"no {'integer' if integer else 'number'} in the bounds of {schema}")
         fallback = a
 
+    long_tail = integer and not examples and rules.numeric_range(name, desc, integer) is None
+
     def gen(rng: random.Random) -> float:
         if examples and rng.random() < 0.2:
             return rng.choice(examples) if integer else float(rng.choice(examples))
+        if long_tail and rng.random() < LONG_SHARE:
+            digits = rng.randint(3, 7)
+            value = rng.randint(10 ** (digits - 1), 10 ** digits - 1)
+            if rules._number_ok(value, schema):
+                return value
         for _ in range(4):
             value = draw(rng)
             if rules._number_ok(value, schema):
