@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "1b7b3bf5051363f6935dede0dd4883d4ee925130c78692176988c5e84f6abea0"
+SMOKE_DIGEST = "62a4189f5b8a331cf02aff58934a221c29dfb7947f2fc7a22a2f7aee5c3f5084"
 
 
 def episodes_digest(run_dir: Path) -> str:

@@ -11,8 +11,9 @@ import pytest
 from inftool.catalog import Tool, read_bfcl, read_spec
 from inftool.core.episode import Call, Goal, Link
 from inftool.errors import DataUnavailableError
-from inftool.synth.language.parts import named_in_task, scene, tool_words, without_object
+from inftool.synth.language.parts import args_text, named_in_task, scene, tool_words, without_object
 from inftool.synth.language.phrasing import PERSONAS, Phraser
+from inftool.synth.language.units import unit_in
 from inftool.synth.language.wording import label, task_phrase, value_text
 from inftool.synth.values.names import normalise
 
@@ -57,6 +58,8 @@ def test_personas_and_task_phrases():
     assert task_phrase("Current weather for a city.", "t") == ("get the current weather for a city",
                                                                 "the current weather for a city")
     assert task_phrase("Reverses a string.", "t")[0] == "reverse a string"
+    assert task_phrase("Compute the greatest common divisor of two given integers.", "t")[0] == \
+        "compute the greatest common divisor of two integers"  # 'given' here says nothing; it ends no clause
     assert label("X-Request-Id") == "request ID" and label("weight_kg") == "weight in kg"
 
 
@@ -322,3 +325,60 @@ def test_a_range_often_goes_without_its_name():
     assert all(re.search(r"(from 1\.0 to 3\.0|between 1\.0 and 3\.0)", t) for t in texts)
     named = sum("interval" in t for t in texts)
     assert 0.1 * len(texts) <= named <= 0.5 * len(texts), named
+
+
+@pytest.mark.parametrize("description, unit", [
+    ("The initial velocity of the object in meters/second.", "m/s"),  # a speed, not a length in meters
+    ("The acceleration of the object in meters/second^2.", "m/s^2"),
+    ("Acceleration of the object, m/s^2.", "m/s^2"),
+    ("Distance traveled by the object, m.", "meters"),
+    ("The current through the circular loop in Amperes.", "amperes"),
+    ("The mass of the first body (kg).", "kg"),
+    ("The initial temperature of the first body (Celsius).", "degrees Celsius"),
+    ("Acceleration due to gravity. Default value is 9.81 m/s^2, earth's gravity.", "m/s^2"),
+    ("The area of one plate of the capacitor in square meters.", "square meters"),
+    ("The specific heat capacity of the bodies in kJ/kg/K.", ""),  # not kilograms
+    ("The number of items in a batch.", ""),  # 'in a' is not a unit
+    ("Number of days for the trip.", ""),  # what is counted, not a unit
+])
+def test_the_unit_is_read_where_a_description_puts_it(description, unit):
+    assert unit_in(description) == unit
+
+
+def test_measures_take_their_unit_as_people_write_it():
+    tool = _tool("field", "Calculate the magnetic field.", {
+        "current": {"type": "number", "description": "The current in Amperes."},
+        "radius": {"type": "number", "description": "The radius of the loop."}})
+    words, rng = tool_words(tool), random.Random(0)
+    written = {value_text(5, words.param("current"), rng, False) for _ in range(60)}
+    assert {"5 amperes", "5 A", "5"} <= written
+    assert "10 units" in {value_text(10, words.param("radius"), rng, False) for _ in range(60)}  # no unit named
+    circle = _tool("area", "Calculate the area of a circle.", {"radius": {"type": "number"}, "units": {"type": "string"}})
+    assert tool_words(circle).param("radius").unit == ""  # the tool asks for the unit: no 'units' beside it
+
+
+def test_numbered_siblings_are_often_given_together_in_their_order():
+    tool = _tool("gcd", "Compute the greatest common divisor of two integers.",
+                 {"number1": {"type": "integer"}, "number2": {"type": "integer"}})
+    words, rng = tool_words(tool), random.Random(0)
+    texts = [args_text(words, {"number1": 36, "number2": 48}, rng, False, set()) for _ in range(60)]
+    together = [t for t in texts if "numbers" in t]
+    assert 15 < len(together) < 45 and all("36 and 48" in t for t in together)
+    assert all("first number" in t and "second number" in t for t in texts if t not in together)
+    named = [named_in_task(words, {"number1": 36, "number2": 48}, rng, False, set()) for _ in range(40)]
+    assert {w.vp for w, _ in named} == {"compute the greatest common divisor of 36 and 48",
+                                        "compute the greatest common divisor of two integers"}
+    assert all(stated == ({"number1", "number2"} if "36" in w.vp else set()) for w, stated in named)
+    partial = [args_text(words, {"number1": 36}, rng, False, set()) for _ in range(20)]
+    assert not any("numbers" in t for t in partial)  # one of two is not 'the numbers'
+
+
+def test_a_start_at_zero_speed_is_from_rest():
+    tool = _tool("final_speed", "Calculate the final speed of an object.", {
+        "initial_speed": {"type": "number", "description": "The initial speed in m/s. Default is zero."},
+        "time": {"type": "number", "description": "The time in seconds."}})
+    words, rng = tool_words(tool), random.Random(0)
+    texts = [args_text(words, {"initial_speed": 0, "time": 5}, rng, False, set()) for _ in range(40)]
+    assert 8 < sum("from rest" in t for t in texts) < 32
+    assert all(("from rest" in t) != bool(re.search(r"\b0\b", t)) for t in texts)  # one or the other
+    assert not any("rest" in args_text(words, {"initial_speed": 4, "time": 5}, rng, False, set()) for _ in range(20))

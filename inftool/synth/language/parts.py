@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from inftool.catalog import Tool
+from inftool.synth.language.units import plain_unit
 from inftool.synth.language.wording import (
     ParamWords,
     bool_phrase,
@@ -17,6 +18,7 @@ from inftool.synth.language.wording import (
     task_phrase,
     value_text,
 )
+from inftool.synth.values.names import plural
 
 DIRECT_SHARE = 12
 """Most people state the task directly ("Calculate the area of a circle with radius 5."): the plain frame is
@@ -85,6 +87,11 @@ _DOUBLE_STOP = re.compile(r"(?<=[A-Za-z][.?!])[.?](?=\s|$)")
 RANGE_UNNAMED_SHARE = 0.7
 """How often a range is stated without its parameter's name ('the area under x^2 from 1 to 3', not 'interval from
 1 to 3')."""
+_AT_REST = re.compile(r"(?:initial|starting) (?:velocity|speed)$")
+"""A speed of 0 to start with is said 'from rest' half the time."""
+SIBLINGS_TOGETHER_SHARE = 0.5
+"""How often numbered siblings are given together ('the numbers 36 and 48', not 'first number 36 and second
+number 48')."""
 _LETTER = ("{L} = {V}", "{L}={V}", "{L} {V}")
 """A one-letter parameter's value as people write it ('a = 3', 'b=-3', 'c 2'; a negative number never follows
 the bare letter, where 'b -3' reads as a subtraction)."""
@@ -107,6 +114,9 @@ def tool_words(tool: Tool) -> ToolWords:
     vp, np = task_phrase(tool.description, tool.name)
     params = {k: param_words(k, v) for k, v in tool.properties.items()}
     _number_siblings(params)
+    for words in params.values():  # 'a radius of 10 units', 'a budget of $200'
+        if words.kind in ("integer", "number") and not words.unit:
+            words.unit = plain_unit(words.name, params)
     return ToolWords(vp, np, params)
 
 
@@ -126,6 +136,7 @@ def _number_siblings(params: dict[str, ParamWords]) -> None:
         if len(numbered) >= 2:
             for words, digit in numbered:
                 words.label = f"{_ORDINALS[digit]} {stem}"
+                words.sibling = (stem, int(digit))
 
 
 def definite(words: ToolWords) -> ToolWords:
@@ -221,11 +232,19 @@ def args_text(words: ToolWords, arguments: dict[str, Any], rng: random.Random, v
         return " ".join(_sentence(words.param(k), v, rng, vague) for k, v in items)
     connector, forms = rng.choice(_ATTR_STYLES)
     preps, attrs = [], []
+    for stem, keys in _siblings_together(words, items, rng).items():
+        values = dict(items)
+        text = join([value_text(values[key], words.param(key), rng, vague) for key in keys], rng)
+        attrs.append(_attribute(replace(words.param(keys[0]), label=plural(stem)), [values[key] for key in keys],
+                                text, tuple(f for f in forms if "=" not in f) or ("{L} {V}",), rng))
+        items = [(k, v) for k, v in items if k not in keys]
     for key, value in items:
         param = words.param(key)
         text = value_text(value, param, rng, vague)
         if isinstance(value, bool):
             preps.append(bool_phrase(param, value, rng))
+        elif value == 0 and _AT_REST.match(param.label) and rng.random() < 0.5:
+            preps.append(rng.choice(("from rest", "starting from rest")))
         elif param.preps and rng.random() < 0.8:
             preps.append(rng.choice(param.preps).format(v=text))
         elif is_range(value, param) and rng.random() < RANGE_UNNAMED_SHARE:  # 'from 1 to 3' says what it is
@@ -241,6 +260,19 @@ def args_text(words: ToolWords, arguments: dict[str, Any], rng: random.Random, v
     return out.strip()
 
 
+def _siblings_together(words: ToolWords, items: list[tuple[str, Any]], rng: random.Random) -> dict[str, list[str]]:
+    """Numbered siblings stated as one (``SIBLINGS_TOGETHER_SHARE`` of the time): 'numbers 36 and 48' for number1
+    and number2, in their order, when every one of them has a number here."""
+    stems: dict[str, list[tuple[int, str]]] = {}
+    for key, value in items:
+        sibling = words.param(key).sibling
+        if sibling and isinstance(value, int | float) and not isinstance(value, bool):
+            stems.setdefault(sibling[0], []).append((sibling[1], key))
+    return {stem: [key for _, key in sorted(found)] for stem, found in stems.items()
+            if len(found) == sum(1 for p in words.params.values() if p.sibling and p.sibling[0] == stem) >= 2
+            and rng.random() < SIBLINGS_TOGETHER_SHARE}
+
+
 def _sentence(words: ParamWords, value: Any, rng: random.Random, vague: bool) -> str:
     if isinstance(value, bool):
         return bool_phrase(words, value, rng).capitalize() + "."
@@ -254,7 +286,8 @@ def named_in_task(words: ToolWords, arguments: dict[str, Any], rng: random.Rando
     """The task with the values it names put in its words ('fetch the capital city of a country' + Brazil ->
     'fetch the capital city of Brazil', 'the prime factors of a number' + 60 -> 'the prime factors of 60'),
     and the arguments now stated there. A value goes in where the task says 'a'/'an'/'the' and the parameter's
-    label: a string of at most three words or an integer."""
+    label: a string of at most three words or an integer; two numbered siblings go where it says 'two ...s'
+    ('the greatest common divisor of two integers' -> '... of 36 and 48', half the time)."""
     vp, np, stated = words.vp, words.np, set()
     for key, value in arguments.items():
         if key in skip or not (type(value) is int or (isinstance(value, str) and 0 < value.count(" ") + 1 <= 3)):
@@ -266,7 +299,19 @@ def named_in_task(words: ToolWords, arguments: dict[str, Any], rng: random.Rando
             vp = slot.sub(lambda _: text, vp, count=1)
             np = slot.sub(lambda _: text, np, count=1) if np else np
             stated.add(key)
+    pair = _TWO_THINGS.search(vp)
+    together = _siblings_together(words, [(k, v) for k, v in arguments.items() if k not in skip | stated], rng)
+    keys = next(iter(together.values())) if len(together) == 1 else []
+    if pair and len(keys) == 2:  # 'the greatest common divisor of two integers' -> '... of 36 and 48'
+        text = join([value_text(arguments[key], words.param(key), rng, vague) for key in keys], rng)
+        vp = vp[:pair.start()] + text + vp[pair.end():]
+        np = np.replace(pair.group(0), text, 1) if np else np
+        stated.update(keys)
     return (replace(words, vp=vp, np=np), stated) if stated else (words, stated)
+
+
+_TWO_THINGS = re.compile(r"\b(?:the )?two [a-z]+s\b")
+"""Where a task names the two things its numbered siblings are ('the greatest common divisor of two integers')."""
 
 
 def scene(words: ToolWords, arguments: dict[str, Any], rng: random.Random, vague: bool, skip: set[str]) -> str | None:

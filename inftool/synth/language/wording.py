@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from inftool.synth.language.units import unit_forms, unit_in
 from inftool.synth.values.names import RANGE_NAME, normalise
 
 
@@ -40,7 +41,8 @@ _LEAD = re.compile(r"^(?:(?:this|the|a|an)\s+)?(?:function|tool|api|endpoint|met
 _CUT = re.compile(r",\s|,?\s+(?:optionally|given|based on|using|returning|including|by providing|according to|if|which|"
                   r"whose|along with|and returns?|and optionally|such as|e\.g\.|for example|in the format|"
                   r"so that|with (?:the|a|an) (?:specified|given|provided))\b|[;:(\[]|\s[-–—]\s|\.\s|\.$")
-_GIVEN = re.compile(r"\b(a|an|the|any) (?:given|specified|particular|provided|certain|specific) (\w)", re.IGNORECASE)
+_GIVEN = re.compile(r"\b(a|an|the|any|two|three|four|both|some|all) "
+                    r"(?:given|specified|particular|provided|certain|specific) (\w)", re.IGNORECASE)
 _PAREN = re.compile(r"\s*\([^()]*\)")
 _ASIDE = re.compile(r",\s*(?:such as|e\.g\.|for example|like|including)\s[^,;]*,")
 """An aside between commas ('the dimensions, such as area and perimeter, of a triangle'): dropped, so the task
@@ -79,9 +81,11 @@ _UNIT_NAME = re.compile(r"^(units?|[a-z_]+_units?|unit_of_measure|measurement_sy
 """A unit to answer in, said 'in kilometers' rather than 'unit km' (strings only: an integer ``unit`` is a count)."""
 
 _MEASURE_PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t) for p, t in (
-    (r"^(time|duration|elapsed_time|time_elapsed|time_period|time_taken)$", ("for {v}", "after {v}", "in {v}")),
+    (r"^(time|duration|elapsed_time|time_elapsed|time_period|time_taken)$",
+     ("for {v}", "after {v}", "in {v}", "within {v}")),
     (r"^(temperature|temp)$", ("at {v}", "at a temperature of {v}")),
-    (r"^(distance|displacement)$", ("over {v}", "over a distance of {v}")),
+    (r"^(distance|displacement)$", ("over {v}", "over a distance of {v}", "for a distance of {v}")),
+    (r"^(acceleration|accel)$", ("at {v}", "accelerating at {v}", "with an acceleration of {v}")),
 ))
 """Measures that people give with a preposition and their unit ('for 10 seconds', 'at 25 celsius'): numeric
 parameters whose description names the unit."""
@@ -186,9 +190,12 @@ class ParamWords:
     kind: str = "string"
     description: str = ""
     enum: list = field(default_factory=list)
+    sibling: tuple[str, int] | None = None
+    """The stem and place of a numbered parameter that has siblings ('mass2' next to 'mass1' -> ('mass', 2))."""
     unit: str = ""
-    """The unit a number is measured in, when its description names one ("... in meters"); always written after
-    a measure's preposition ('for 10 seconds')."""
+    """The unit a number is measured in, when its description names one ("... in meters/second" -> 'm/s'), else
+    the plain one people use ('units' for a length, dollars for money: ``units.plain_unit``, set by the tool's
+    words); always written after a measure's preposition ('for 10 seconds')."""
 
 
 def param_words(name: str, schema: Any) -> ParamWords:
@@ -206,8 +213,7 @@ def param_words(name: str, schema: Any) -> ParamWords:
     if not words.preps and kind == "string" and _UNIT_NAME.match(norm):
         words.preps = ("in {v}",)
     if kind in ("integer", "number"):
-        found = _UNIT.search(words.description)
-        words.unit = found.group(1) if found else ""
+        words.unit = unit_in(words.description)
         if words.unit:
             words.preps = words.preps or next((t for p, t in _MEASURE_PREPS if p.match(norm)), ())
         words.preps = words.preps or next((t for p, t in _BOUND_PREPS if p.match(norm)), ())
@@ -233,7 +239,8 @@ def value_text(value: Any, words: ParamWords | None, rng: random.Random, vague: 
     if isinstance(value, bool):
         return ("yes" if value else "no") if vague else ("true" if value else "false")
     if isinstance(value, int | float) and words is not None and words.unit and (words.preps or rng.random() < 0.6):
-        return f"{value} {words.unit}"  # people give measures with their unit: "10 meters", not "10"
+        unit = rng.choice(unit_forms(words.unit))  # people give measures with their unit: "10 m/s", "$200"
+        return f"${value}" if unit == "$" else f"{value} {unit}"
     if isinstance(value, int) and not isinstance(value, bool):
         if vague and 0 <= value < len(_SMALL) and rng.random() < 0.7:
             return _SMALL[value]
@@ -254,10 +261,6 @@ def value_text(value: Any, words: ParamWords | None, rng: random.Random, vague: 
     return str(value)
 
 
-_UNIT = re.compile(r"\b(?:in|In)\s+(?:the\s+)?(?:units?\s+of\s+)?\(?(meters|metres|seconds|minutes|hours|days|weeks|"
-                   r"years|months|kilograms|kg|grams|newtons|joules|watts|volts|ohms|amperes|kelvin|celsius|"
-                   r"fahrenheit|m/s\^2|m/s|km/h|kilometers|km|miles|mph|feet|inches|centimeters|cm|millimeters|mm|"
-                   r"liters|litres|pascals|hertz|Hz|coulombs|farads|henries|radians|degrees|dollars|percent)\b")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
 _ISO_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::00)?(Z|[+-]\d{2}:\d{2})?$")
 
