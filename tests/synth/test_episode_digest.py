@@ -17,7 +17,7 @@ from inftool.store import Store
 from inftool.synth import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_DIGEST = "62a4189f5b8a331cf02aff58934a221c29dfb7947f2fc7a22a2f7aee5c3f5084"
+SMOKE_DIGEST = "508d60b7e8b6bf27782e9645751187821879d5317b48dd52b6dfd09e4223df51"
 
 
 def episodes_digest(run_dir: Path) -> str:

@@ -212,7 +212,7 @@ def test_ranges_bounds_and_points_read_as_people_say_them():
         "x_value": {"type": "number", "description": "The point at which to evaluate."},
         "time": {"type": "number", "description": "Elapsed time in seconds."}})
     words, rng = tool_words(tool), random.Random(0)
-    assert words.param("start_x").preps == ("from {v}",) and "to {v}" in words.param("end_x").preps
+    assert words.param("start_x").preps == ("from {v}", "from x = {v}") and "to x = {v}" in words.param("end_x").preps
     assert words.param("x_value").preps == ("at {v}",)
     assert words.param("time").preps and all(value_text(3, words.param("time"), rng, False) == "3 seconds"
                                              for _ in range(10))  # a measure's preposition takes its unit

@@ -394,3 +394,23 @@ def test_a_default_a_description_states_is_a_value_people_give():
     schema = {"type": "number", "description": "Acceleration due to gravity. Default value is 9.81 m/s^2."}
     drawn = [sampler.value("gravity", schema, rng) for _ in range(200)]
     assert 20 < drawn.count(9.81) < 80 and all(2 <= v <= 30 for v in drawn)  # often the default, else near it
+
+
+def test_a_measure_is_now_and_then_bigger_than_its_typical_range():
+    sampler, rng = ValueSampler(0), random.Random(0)
+    distances = [sampler.value("distance", {"type": "integer"}, rng) for _ in range(500)]
+    assert sum(d <= 50 for d in distances) > 400 and any(d >= 150 for d in distances)  # 'a 150 meter building'
+    assert max(distances) <= 500
+    capped = [sampler.value("distance", {"type": "integer", "maximum": 40}, rng) for _ in range(300)]
+    assert max(capped) <= 40  # a schema's maximum is a limit
+    for name, top in (("probability", 0.95), ("age", 80), ("year", 2024), ("rating", 5)):  # limits, not typical
+        assert max(sampler.value(name, {"type": "number"}, rng) for _ in range(300)) <= top
+
+
+def test_a_point_is_two_coordinates():
+    sampler, rng = ValueSampler(0), random.Random(0)
+    points = [sampler.value("pointA", {"type": "array", "items": {"type": "integer"}}, rng) for _ in range(200)]
+    assert all(len(p) in (2, 3) for p in points) and sum(len(p) == 2 for p in points) > 130
+    assert all(-5 <= v <= 20 for p in points for v in p)  # small coordinates, not ids
+    assert all(len(sampler.value("point", {"type": "array", "items": {"type": "integer"}, "maxItems": 2}, rng)) == 2
+               for _ in range(50))

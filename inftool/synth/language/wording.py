@@ -90,10 +90,12 @@ _MEASURE_PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compi
 """Measures that people give with a preposition and their unit ('for 10 seconds', 'at 25 celsius'): numeric
 parameters whose description names the unit."""
 _BOUND_PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t) for p, t in (
-    (r"^(start_x|x_start|x_from|from_x|lower|lower_bound|lower_limit|x_min|min_x|a_start|start_value)$", ("from {v}",)),
-    (r"^(end_x|x_end|x_to|to_x|upper|upper_bound|upper_limit|x_max|max_x|end_value)$", ("to {v}", "up to {v}")),
+    (r"^(start_x|x_start|x_from|from_x|x_min|min_x)$", ("from {v}", "from x = {v}")),
+    (r"^(end_x|x_end|x_to|to_x|x_max|max_x)$", ("to {v}", "up to {v}", "to x = {v}")),
+    (r"^(lower|lower_bound|lower_limit|a_start|start_value)$", ("from {v}",)),
+    (r"^(upper|upper_bound|upper_limit|end_value)$", ("to {v}", "up to {v}")),
 ))
-"""The two ends of a numeric range ('from 2 to 5')."""
+"""The two ends of a numeric range ('from 2 to 5', 'from x = -2 to x = 3')."""
 _AT_WHICH = re.compile(r"\b(?:at|point) (?:which|where)\b", re.IGNORECASE)
 """A number its description calls the point at which something is evaluated ('at 3')."""
 

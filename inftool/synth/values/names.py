@@ -229,6 +229,8 @@ _MATH = re.compile(r"mathemat|polynomial|equation|integrat|derivative|\bcurve\b|
 
 RANGE_NAME = re.compile(r"^(interval|range|bounds|limits|domain|x_range|span)$")
 """A (normalised) parameter name for a range: as an array of numbers, its two ends in order ('from 1 to 3')."""
+POINT_NAME = re.compile(r"^(point|coordinates?|coords?|position)(_?[a-z0-9])?$")
+"""A (normalised) parameter name for a point: as an array of numbers, its two coordinates (now and then three)."""
 
 
 def normalise(name: str) -> str:

@@ -256,6 +256,7 @@ for _names, _range in (
     ("minutes", (5, 120, 0)), ("seconds", (1, 300, 0)), ("weeks", (1, 12, 0)), ("months term", (1, 36, 0)),
     ("years period", (1, 30, 0)), ("limit top size", (5, 50, 0)), ("page offset", (1, 10, 0)), ("index", (0, 3, 0)),
     ("rounding round decimals precision digits", (1, 4, 0)),
+    ("point coordinate coordinates coord coords", (-5, 20, None)),
     ("rating stars", (1, 5, 1)), ("score grade mark", (50, 100, 0)), ("temperature temp", (-10, 40, 1)),
     ("weight mass kg", (1, 100, 1)), ("current", (1, 20, 1)), ("timeframe horizon", (1, 30, 0)),
     ("height width length radius distance depth side base diameter breadth", (1, 50, 1)),
@@ -266,15 +267,33 @@ for _names, _range in (
         NUMERIC_TOKENS[_token] = _range
 
 
+OPEN_ENDED = frozenset(("height width length radius distance depth side base diameter breadth weight mass kg "
+                        "speed velocity acceleration time duration current").split())
+"""Measures whose range above is where most values fall, not a limit: now and then one is bigger ('a 150 meter
+building', 'a distance of 300 meters')."""
+
+
+def _range_token(norm: str) -> str | None:
+    """The token of a normalised name that ``NUMERIC_TOKENS`` reads its range by (the last one it knows)."""
+    tokens = [t.rstrip("0123456789") or t for t in norm.split("_")]
+    if tokens in (["number"], ["num"]):  # the number itself (factorial(number), gcd(number1, number2)), not a count
+        return None
+    return next((t for t in reversed(tokens) if t in NUMERIC_TOKENS), None)
+
+
+def open_ended(name: str) -> bool:
+    """Whether a numeric parameter's range by name is a typical one that bigger values go beyond (``OPEN_ENDED``)."""
+    norm = normalise(name)
+    return norm not in NUMERIC_EXACT and _range_token(norm) in OPEN_ENDED
+
+
 def numeric_range(name: str, description: str, integer: bool) -> _R | None:
     """A realistic (low, high, decimals) for a numeric parameter by its name, or None."""
     norm = normalise(name)
     found = NUMERIC_EXACT.get(norm)
     if found is None:
-        tokens = [t.rstrip("0123456789") or t for t in norm.split("_")]
-        if tokens in (["number"], ["num"]):  # the number itself (factorial(number), gcd(number1, number2)), not a count
-            return None
-        found = next((NUMERIC_TOKENS[t] for t in reversed(tokens) if t in NUMERIC_TOKENS), None)
+        token = _range_token(norm)
+        found = NUMERIC_TOKENS[token] if token else None
     if found and found[2] == 3 and re.search(r"percent|%", description, re.IGNORECASE):
         found = (1.0, 12.0, 1)  # a rate given in percent
     if found and integer and found[1] - found[0] < 2:

@@ -11,15 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 from inftool.synth.values import rules
-from inftool.synth.values.names import RANGE_NAME, normalise, singular
+from inftool.synth.values.names import POINT_NAME, RANGE_NAME, normalise, singular
 
 Gen = Callable[[random.Random], Any]
 _NICE = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
 _ROUND = (2, 3, 4, 5, 10, 15, 20, 25, 50, 100, 200, 500, 1000, 5000, 10000)
 """The numbers people reach for when any will do: ``_int_draw`` on a wide range gives one of them 3 times in 10."""
 LONG_SHARE = 0.1
-"""How often an integer that nothing bounds (no name rule, no example) has 3 to 7 digits ('prime factors of 123456'):
-mostly people give small numbers, but a policy that never saw a long one cuts it short when copying."""
+"""How often an integer that nothing bounds (no name rule, no example) has 3 to 7 digits ('prime factors of 123456'),
+and a measure whose range is only typical (``rules.OPEN_ENDED``) is up to ten times its top: mostly people give
+small numbers, but a policy that never saw a long one cuts it short when copying."""
 
 
 def _compile(s: Any, name: str, schema: Any, desc: str = "") -> Gen:
@@ -100,15 +101,21 @@ def _numeric(s: Any, name: str, schema: dict, desc: str, integer: bool) -> Gen:
         fallback = a
 
     long_tail = integer and not examples and rules.numeric_range(name, desc, integer) is None
+    bigger = None
+    if rules.open_ended(name) and _bounds(schema)[1] is None and b >= 1:  # 'a 150 meter building'
+        bigger = _int_draw(b, 10 * b) if integer or decimals == 0 else _float_draw(b, 10 * b, decimals)
 
     def gen(rng: random.Random) -> float:
         if examples and rng.random() < 0.2:
             return rng.choice(examples) if integer else float(rng.choice(examples))
-        if long_tail and rng.random() < LONG_SHARE:
-            digits = rng.randint(3, 7)
-            value = rng.randint(10 ** (digits - 1), 10 ** digits - 1)
+        if (long_tail or bigger) and rng.random() < LONG_SHARE:
+            if bigger:
+                value = bigger(rng)
+            else:
+                digits = rng.randint(3, 7)
+                value = rng.randint(10 ** (digits - 1), 10 ** digits - 1)
             if rules._number_ok(value, schema):
-                return value
+                return value if integer else float(value)
         for _ in range(4):
             value = draw(rng)
             if rules._number_ok(value, schema):
@@ -202,6 +209,8 @@ def array_gen(s: Any, name: str, schema: dict, desc: str) -> Gen:
     scalar = isinstance(items, dict) and items.get("type") in ("string", "integer", "number") and not prefix
     if scalar and items.get("type") != "string" and RANGE_NAME.match(normalise(name)) and bottom <= 2 <= top:
         return _range_gen(item)
+    if scalar and items.get("type") != "string" and POINT_NAME.match(normalise(name)) and bottom <= 2 <= top:
+        return lambda rng: [item(rng) for _ in range(3 if top >= 3 and rng.random() < 0.2 else 2)]  # (x, y)
 
     def gen(rng: random.Random) -> list:
         count = rng.randint(bottom, top)
