@@ -100,20 +100,17 @@ def _numeric(s: Any, name: str, schema: dict, desc: str, integer: bool) -> Gen:
         s.note_unsatisfiable(name, f"no {'integer' if integer else 'number'} in the bounds of {schema}")
         fallback = a
 
-    long_tail = integer and not examples and rules.numeric_range(name, desc, integer) is None
-    bigger = None
-    if rules.open_ended(name) and _bounds(schema)[1] is None and b >= 1:  # 'a 150 meter building'
-        bigger = _int_draw(b, 10 * b) if integer or decimals == 0 else _float_draw(b, 10 * b, decimals)
+    tail: Gen | None = None  # now and then beyond the usual draw (``LONG_SHARE``)
+    if integer and not examples and rules.numeric_range(name, desc, integer) is None:
+        tail = _long_integer  # 'the prime factors of 123456'
+    elif rules.open_ended(name) and _bounds(schema)[1] is None and b >= 1:  # 'a 150 meter building'
+        tail = _int_draw(b, 10 * b) if integer or decimals == 0 else _float_draw(b, 10 * b, decimals)
 
     def gen(rng: random.Random) -> float:
         if examples and rng.random() < 0.2:
             return rng.choice(examples) if integer else float(rng.choice(examples))
-        if (long_tail or bigger) and rng.random() < LONG_SHARE:
-            if bigger:
-                value = bigger(rng)
-            else:
-                digits = rng.randint(3, 7)
-                value = rng.randint(10 ** (digits - 1), 10 ** digits - 1)
+        if tail and rng.random() < LONG_SHARE:
+            value = tail(rng)
             if rules._number_ok(value, schema):
                 return value if integer else float(value)
         for _ in range(4):
@@ -123,6 +120,12 @@ def _numeric(s: Any, name: str, schema: dict, desc: str, integer: bool) -> Gen:
         return fallback if integer else float(fallback)     # 449 in a list of floats as a wrong type
 
     return gen
+
+
+def _long_integer(rng: random.Random) -> int:
+    """An integer of 3 to 7 digits, each length as likely."""
+    digits = rng.randint(3, 7)
+    return rng.randint(10 ** (digits - 1), 10 ** digits - 1)
 
 
 def _nice_step(span: float) -> int:
