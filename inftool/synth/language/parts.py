@@ -231,9 +231,8 @@ def args_text(words: ToolWords, arguments: dict[str, Any], rng: random.Random, v
     if sentences:
         return " ".join(_sentence(words.param(k), v, rng, vague) for k, v in items)
     connector, forms = rng.choice(_ATTR_STYLES)
-    preps, attrs = [], []
+    preps, attrs, values = [], [], dict(items)
     for stem, keys in _siblings_together(words, items, rng).items():
-        values = dict(items)
         text = join([value_text(values[key], words.param(key), rng, vague) for key in keys], rng)
         attrs.append(_attribute(replace(words.param(keys[0]), label=plural(stem)), [values[key] for key in keys],
                                 text, tuple(f for f in forms if "=" not in f) or ("{L} {V}",), rng))

@@ -58,10 +58,12 @@ _PLACE = r"(?:\b[Ii]n (?:the )?(?:units? of )?\(?|\(|, |(?<=\d) )"
 number ('Default is 9.81 m/s^2')."""
 _FOUND = tuple((forms, re.compile(rf"{_PLACE}(?:{pattern})(?![\w/^²])")) for forms, pattern in _KINDS)
 _FORMS = {forms[0]: forms for forms, _ in _KINDS}
+UNIT_NAME = re.compile(r"^(units?|[a-z_]+_units?|unit_of_measure|measurement_system)$")
+"""A (normalised) parameter name that asks for a unit: a string is the unit to answer in ('in kilometers'; an integer
+``unit`` is a count), and beside it a length needs no plain 'units'."""
 _PLAIN: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
     # (the unit, the parameters given in it, a sibling that asks for the unit instead)
-    ("units", re.compile(r"(?:^|_)(?:radius|diameter|base|height|side\d?|length|width)$"),
-     re.compile(r"(?:^|_)(?:units?|unit_of_measure|measurement_system)(?:$|_)")),
+    ("units", re.compile(r"(?:^|_)(?:radius|diameter|base|height|side\d?|length|width)$"), UNIT_NAME),
     ("dollars", re.compile(r"(?:^|_)(?:price|cost|budget|fee|amount|salary|income|rent|payment)$"),
      re.compile(r"(?:^|_)currency(?:$|_)")),
 )

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from inftool.synth.language.units import unit_forms, unit_in
+from inftool.synth.language.units import UNIT_NAME, unit_forms, unit_in
 from inftool.synth.values.names import RANGE_NAME, normalise
 
 
@@ -77,8 +77,6 @@ _PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t
     (r"^(query|keyword|keywords|search_term|search_query|q|search_text)$", ("for \"{v}\"", "for {v}", "matching {v}")),
     (r"^(year|season|tax_year)$", ("in {v}", "for {v}")),
 ))
-_UNIT_NAME = re.compile(r"^(units?|[a-z_]+_units?|unit_of_measure|measurement_system)$")
-"""A unit to answer in, said 'in kilometers' rather than 'unit km' (strings only: an integer ``unit`` is a count)."""
 
 _MEASURE_PREPS: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = tuple((re.compile(p), t) for p, t in (
     (r"^(time|duration|elapsed_time|time_elapsed|time_period|time_taken)$",
@@ -212,7 +210,7 @@ def param_words(name: str, schema: Any) -> ParamWords:
     words = ParamWords(name, label(name), kind=kind, description=str(schema.get("description") or ""),
                        enum=list(schema.get("enum") or []))
     words.preps = next((t for p, t in _PREPS if p.match(norm)), ())
-    if not words.preps and kind == "string" and _UNIT_NAME.match(norm):
+    if not words.preps and kind == "string" and UNIT_NAME.match(norm):  # 'in kilometers', not 'unit km'
         words.preps = ("in {v}",)
     if kind in ("integer", "number"):
         words.unit = unit_in(words.description)
